@@ -1,0 +1,30 @@
+package zig
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A $ZIG of the wrong version is refused, naming both versions and the fix.
+func TestEnsureRefusesWrongVersion(t *testing.T) {
+	fake := filepath.Join(t.TempDir(), "zig")
+	os.WriteFile(fake, []byte("#!/bin/sh\necho 0.9.0\n"), 0o755)
+	t.Setenv(EnvVar, fake)
+	_, err := Ensure(context.Background(), t.TempDir(), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "0.9.0") || !strings.Contains(err.Error(), Version) || !strings.Contains(err.Error(), "unset ZIG") {
+		t.Errorf("err = %v; want both versions and the fix", err)
+	}
+}
+
+func TestEnsureWithoutPython(t *testing.T) {
+	t.Setenv(EnvVar, "")
+	t.Setenv("PATH", t.TempDir()) // no zig, no python
+	_, err := Ensure(context.Background(), t.TempDir(), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "Python 3") {
+		t.Errorf("err = %v; want one saying Python 3 with pip is needed", err)
+	}
+}

@@ -1,0 +1,26 @@
+//go:build mage
+
+// Mage targets of mongoose-ffi. Each is a one-liner over a package under
+// build/, openssl/ or mongoose/; run them with `go tool mage <target>`.
+package main
+
+import (
+	"context"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
+)
+
+// Sources obtains and verifies the pinned mongoose and OpenSSL sources into the cache.
+func Sources(ctx context.Context) error { return tasks.Sources(ctx) }
+
+// Zig installs the pinned zig compiler into the cache if it is not there.
+func Zig(ctx context.Context) error { return tasks.Zig(ctx) }
+
+// Openssl builds static OpenSSL for every selected target (MONGOOSE_FFI_TARGETS).
+func Openssl(ctx context.Context) error { return tasks.OpenSSL(ctx) }
+
+// Lint runs gofmt, go vet and staticcheck.
+func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
+
+// Test runs lint and every test, including the cached integration builds.
+func Test(ctx context.Context) error { return tasks.Test(ctx) }

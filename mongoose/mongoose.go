@@ -1,0 +1,31 @@
+// Package mongoose obtains the pinned mongoose release (mongoose.c and
+// mongoose.h) and builds it, with our FFI glue, into a shared library.
+package mongoose
+
+import (
+	"context"
+	_ "embed"
+	"io"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
+)
+
+// LocalEnv names a local copy: a directory holding mongoose.c and
+// mongoose.h, or one of those files.
+const LocalEnv = "MONGOOSE_SRC"
+
+//go:embed pin.json
+var pinJSON []byte
+
+// Pin is the pinned mongoose release.
+func Pin() (*source.Pin, error) { return source.Parse(pinJSON, "mongoose/pin.json") }
+
+// Sources returns the cache directory holding verified mongoose.c and mongoose.h.
+func Sources(ctx context.Context, cacheDir string, log io.Writer) (string, error) {
+	pin, err := Pin()
+	if err != nil {
+		return "", err
+	}
+	r := &source.Request{Pin: pin, Cache: cacheDir, LocalEnv: LocalEnv, Log: log}
+	return r.Obtain(ctx)
+}

@@ -1,0 +1,153 @@
+package openssl
+
+import (
+	"context"
+	"debug/elf"
+	"debug/pe"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/objfile"
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+)
+
+func TestPinAndOptions(t *testing.T) {
+	pin, err := Pin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pin.Version, "3.5.") || pin.Signature == nil {
+		t.Errorf("pin %s: want a signed OpenSSL 3.5 LTS release", pin)
+	}
+	seen := map[string]bool{}
+	for _, o := range options {
+		if seen[o.Arg] || o.Why == "" {
+			t.Errorf("option %q is repeated or has no reason", o.Arg)
+		}
+		seen[o.Arg] = true
+	}
+	for _, keep := range []string{"no-tls1_3", "no-tls1_2", "no-ec", "no-chacha", "no-poly1305", "no-asm", "no-ml-kem"} {
+		if seen[keep] {
+			t.Errorf("%s would break TLS 1.2/1.3 or speed", keep)
+		}
+	}
+}
+
+func TestDebianVersions(t *testing.T) {
+	showsrc := `Package: openssl
+Version: 3.5.9-1~deb13u1
+Files:
+ 382c 53279637 openssl_3.5.9.orig.tar.gz
+
+Package: openssl
+Version: 3.5.7-1~deb13u2
+Files:
+ 36608 53153930 openssl_3.5.7.orig.tar.gz
+ 1550a 833 openssl_3.5.7.orig.tar.gz.asc
+
+Package: openssl
+Version: 3.5.7-1~deb13u3
+Checksums-Sha256:
+ a8c0 53153930 openssl_3.5.7.orig.tar.gz
+`
+	got := debianVersions([]byte(showsrc), "3.5.7")
+	if !slices.Equal(got, []string{"3.5.7-1~deb13u2", "3.5.7-1~deb13u3"}) {
+		t.Errorf("debianVersions = %v", got)
+	}
+}
+
+func TestURIs(t *testing.T) {
+	for line, want := range map[string]string{
+		"URIs: http://mirror.example/debian":                                    "http://mirror.example/debian",
+		"deb [arch=amd64 signed-by=/k.gpg] http://m.example/debian trixie main": "http://m.example/debian",
+		"deb http://m.example/debian-security bookworm-security main":           "http://m.example/debian-security",
+		"# deb http://commented.example/debian":                                 "",
+	} {
+		got := strings.Join(uris(line), " ")
+		if got != want {
+			t.Errorf("uris(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
+
+// TestPinnedReleaseSignature checks the real tarball against the embedded
+// keyring, when the release is in the cache.
+func TestPinnedReleaseSignature(t *testing.T) {
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, _ := Pin()
+	dir := filepath.Join(cfg.Cache, "sources", pin.Name+"-"+pin.Version)
+	if _, err := os.Stat(filepath.Join(dir, pin.Signature.File)); err != nil {
+		t.Skipf("SKIPPED: %s is not in the cache (%v): run `go tool mage sources`", pin, err)
+	}
+	fp, err := source.VerifySignature(filepath.Join(dir, pin.Signature.File), filepath.Join(dir, pin.Signature.Sig), keyring, pin.Signature.Fingerprints)
+	if err != nil || !slices.Contains(pin.Signature.Fingerprints, fp) {
+		t.Fatalf("signer %q, err %v", fp, err)
+	}
+}
+
+// TestBuild builds (or finds cached) OpenSSL for a Linux and a Windows
+// target and checks every object in the archives.
+func TestBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED: -short: the OpenSSL build takes minutes when not cached")
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Targets, _ = target.Select("linux/amd64,windows/amd64")
+	cfg.Out = testWriter{t}
+	rs, err := Build(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		for _, lib := range Libs {
+			path := filepath.Join(r.Dir, "lib", lib)
+			members, err := objfile.ReadArchive(path)
+			if err != nil || len(members) < 20 {
+				t.Fatalf("%s: %d members, %v", path, len(members), err)
+			}
+			for _, m := range members {
+				checkObject(t, r.Target, path+"("+m.Name+")", m.Data)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(r.Dir, "include", "openssl", "ssl.h")); err != nil {
+			t.Errorf("%s: headers missing: %v", r.Target, err)
+		}
+	}
+}
+
+// checkObject reads the object with the standard library directly, apart
+// from objfile, so that a bug there cannot hide a wrong architecture.
+func checkObject(t *testing.T, tg target.Target, name string, data []byte) {
+	t.Helper()
+	r := strings.NewReader(string(data))
+	switch tg.Format {
+	case target.ELF:
+		f, err := elf.NewFile(r)
+		if err != nil || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 || f.Type != elf.ET_REL {
+			t.Fatalf("%s: want a 64-bit x86-64 ELF object: %v", name, err)
+		}
+	case target.PE:
+		f, err := pe.NewFile(r)
+		if err != nil || f.Machine != pe.IMAGE_FILE_MACHINE_AMD64 {
+			t.Fatalf("%s: want an x86-64 COFF object: %v", name, err)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}

@@ -1,0 +1,72 @@
+package openssl
+
+// option is one Configure argument and why it is there.
+type option struct{ Arg, Why string }
+
+// options shape every target's build. What stays: TLS 1.2 and 1.3, RSA,
+// ECDSA, Ed25519/X25519, ML-KEM (hybrid key exchange, on by default in 3.5),
+// ML-DSA, AES (GCM, CCM, CBC), ChaCha20-Poly1305, SHA-1/2/3, HMAC/HKDF,
+// X.509 and PEM, and the assembly code of every target.
+var options = []option{
+	{"no-shared", "static libraries only: they are linked into the mongoose library"},
+	{"no-module", "providers built in; nothing is loaded from disk at run time"},
+	{"no-tests", "the build ships no OpenSSL tests"},
+	{"no-docs", "no man pages"},
+	{"no-apps", "no openssl command line tool"},
+	{"no-autoload-config", "never read an openssl.cnf from the user's machine: behaviour must not depend on it"},
+	{"no-legacy", "no legacy provider (MD4, RC4, DES, ...): not used by TLS 1.2/1.3"},
+	{"no-engine", "engines are deprecated in 3.x; providers replace them"},
+	{"no-deprecated", "mongoose uses only current APIs; drops the deprecated low-level ones"},
+	{"no-comp", "TLS compression is insecure (CRIME) and off in every client"},
+	{"no-dtls", "mongoose speaks TLS over TCP only"},
+	{"no-quic", "mongoose does not use OpenSSL's QUIC stack"},
+	{"no-srp", "SRP cipher suites: unused"},
+	{"no-srtp", "DTLS-SRTP: unused"},
+	{"no-nextprotoneg", "NPN was replaced by ALPN"},
+	{"no-ct", "certificate transparency checks: a client policy mongoose does not use"},
+	{"no-ocsp", "OCSP requests and stapling: not used by mongoose"},
+	{"no-http", "OpenSSL's HTTP client, used only by OCSP and CMP"},
+	{"no-cmp", "certificate management protocol: unused"},
+	{"no-cms", "CMS/S-MIME messages: unused"},
+	{"no-ts", "time-stamp protocol: unused"},
+	{"no-rfc3779", "IP address and AS certificate extensions: unused"},
+	{"no-async", "async jobs serve hardware engines, which are off"},
+	{"no-ui-console", "no password prompts in a library"},
+	{"no-uplink", "Windows applink shim for the openssl tool, which is not built"},
+	{"no-winstore", "the Windows certificate store loader: CAs come from PEM in memory"},
+	{"no-dsa", "DSA certificates are obsolete and not allowed in TLS 1.3"},
+	{"no-ec2m", "binary-field curves: not used by TLS"},
+	{"no-gost", "GOST cipher suites"},
+	{"no-slh-dsa", "hash-based signatures: large, and not used in TLS"},
+	{"no-scrypt", "password KDF: unused"},
+	{"no-argon2", "password KDF: unused"},
+	{"no-des", "3DES suites are disabled in TLS; no DES-encrypted keys are supported"},
+	{"no-idea", "obsolete cipher"},
+	{"no-rc2", "obsolete cipher"},
+	{"no-rc4", "obsolete cipher, forbidden in TLS (RFC 7465)"},
+	{"no-rc5", "obsolete cipher"},
+	{"no-bf", "obsolete cipher"},
+	{"no-cast", "obsolete cipher"},
+	{"no-seed", "national cipher not used by TLS clients"},
+	{"no-camellia", "cipher not offered by mainstream TLS clients"},
+	{"no-aria", "national cipher not used by TLS clients"},
+	{"no-sm2", "Chinese national algorithms"},
+	{"no-sm3", "Chinese national algorithms"},
+	{"no-sm4", "Chinese national algorithms"},
+	{"no-md2", "obsolete digest"},
+	{"no-md4", "obsolete digest"},
+	{"no-mdc2", "obsolete digest"},
+	{"no-whirlpool", "digest unused by TLS"},
+	{"no-rmd160", "digest unused by TLS"},
+	{"-ffunction-sections", "one section per function, so the final link can drop what mongoose never calls"},
+	{"-fdata-sections", "likewise for data"},
+}
+
+// Args returns the Configure arguments, in order.
+func Args() []string {
+	var a []string
+	for _, o := range options {
+		a = append(a, o.Arg)
+	}
+	return a
+}
