@@ -6,6 +6,7 @@ import (
 	"context"
 	_ "embed"
 	"io"
+	"strings"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 )
@@ -28,4 +29,19 @@ func Sources(ctx context.Context, cacheDir string, log io.Writer) (string, error
 	}
 	r := &source.Request{Pin: pin, Cache: cacheDir, LocalEnv: LocalEnv, Log: log}
 	return r.Obtain(ctx)
+}
+
+//go:embed legacy-exports.txt
+var legacyExports string
+
+// LegacyExports are the functions the original mongoose-ffi's mongoose.def
+// exported; those the pinned mongoose still declares must stay exported.
+func LegacyExports() []string {
+	var names []string
+	for _, l := range strings.Split(legacyExports, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			names = append(names, l)
+		}
+	}
+	return names
 }

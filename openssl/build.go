@@ -19,7 +19,7 @@ import (
 )
 
 // recipe is bumped whenever the steps below change what they produce.
-const recipe = 1
+const recipe = 2
 
 // prefix is baked into the libraries as their install location; it is fixed
 // so that the output does not depend on where the cache is.
@@ -38,11 +38,13 @@ type Result struct {
 
 // keyInputs is everything that determines a target's output.
 type keyInputs struct {
-	Recipe  int
-	Source  string
-	Target  target.Target
-	Options []string
-	Zig     string
+	Recipe   int
+	Source   string
+	Target   target.Target
+	Options  []string
+	NoAVX512 []string
+	ProbeCC  string
+	Zig      string
 }
 
 // Build makes static OpenSSL for every selected target, skipping those whose
@@ -59,7 +61,7 @@ func Build(ctx context.Context, cfg *config.Config) ([]Result, error) {
 	var results []Result
 	var srcDir string
 	for _, t := range cfg.Targets {
-		key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(), z.Version})
+		key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(), withoutAVX512[t.Arch], probeCC[t.OS], z.Version})
 		r := Result{Target: t, Key: key, Dir: filepath.Join(cfg.Cache, "openssl", pin.Version, t.Dir()+"-"+key)}
 		if cache.Exists(r.Dir) {
 			r.Cached = true
@@ -121,6 +123,11 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 			"--prefix=" + prefix, "--openssldir=/etc/ssl", "--libdir=lib"}, Args()...)
 		if err := run("configure", configure...); err != nil {
 			return err
+		}
+		for _, asm := range withoutAVX512[t.Arch] {
+			if err := run("generate "+filepath.Base(asm)+" without AVX-512", "make", "CC="+probeCC[t.OS], asm); err != nil {
+				return err
+			}
 		}
 		if err := run(fmt.Sprintf("make (%d jobs)", cfg.Jobs), "make", fmt.Sprintf("-j%d", cfg.Jobs), "build_libs"); err != nil {
 			return err

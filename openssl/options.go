@@ -58,6 +58,11 @@ var options = []option{
 	{"no-mdc2", "obsolete digest"},
 	{"no-whirlpool", "digest unused by TLS"},
 	{"no-rmd160", "digest unused by TLS"},
+	{"no-ml-dsa", "post-quantum signatures: certificates using them are not in use yet; ML-KEM key exchange stays"},
+	{"no-multiblock", "stitched AES-CBC-HMAC code for TLS 1.2 CBC suites, which modern clients do not pick"},
+	{"no-siv", "AES-SIV: not used by TLS"},
+	{"no-ocb", "AES-OCB: not used by TLS"},
+	{"-Os", "C code for size; the hot paths (AES, SHA, ChaCha, bignum, P-256) are assembly either way"},
 	{"-ffunction-sections", "one section per function, so the final link can drop what mongoose never calls"},
 	{"-fdata-sections", "likewise for data"},
 }
@@ -69,4 +74,24 @@ func Args() []string {
 		a = append(a, o.Arg)
 	}
 	return a
+}
+
+// withoutAVX512 lists, per architecture, the perlasm outputs generated with
+// the assembler probe disabled, so that OpenSSL emits its own fallback stubs.
+// The AVX-512 AES-GCM code is 675 KB, a quarter of the library; on AVX-512
+// machines AES-GCM falls back to the AES-NI + PCLMULQDQ code, still several
+// GB/s per core.
+var withoutAVX512 = map[string][]string{
+	"amd64": {"crypto/modes/aes-gcm-avx512.s"},
+}
+
+// probeCC is the CC those scripts see. It must fail aes-gcm-avx512.pl's
+// probe ("clang version N.N.N" from $CC -v) yet keep x86_64-xlate.pl's right:
+// for ELF it must say "clang" to --version (else it writes a section syntax
+// clang rejects); for mingw64 it is asked for the symbol prefix, which is
+// empty on x86-64. macOS output does not ask.
+var probeCC = map[string]string{
+	"linux":   "echo clang",
+	"windows": "false",
+	"darwin":  "false",
 }

@@ -21,21 +21,27 @@ type Member struct {
 	Data []byte
 }
 
+const arMagic = "!<arch>\n"
+
 // ReadArchive parses a System V/GNU or BSD ar archive, skipping symbol tables.
 func ReadArchive(path string) ([]Member, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	const magic = "!<arch>\n"
-	if !bytes.HasPrefix(data, []byte(magic)) {
+	return parseArchive(data, path)
+}
+
+// parseArchive returns members whose Data alias data.
+func parseArchive(data []byte, path string) ([]Member, error) {
+	if !bytes.HasPrefix(data, []byte(arMagic)) {
 		return nil, fmt.Errorf("%s: not an ar archive", path)
 	}
 	var (
 		out      []Member
 		longName []byte // GNU "//" table
 	)
-	for off := len(magic); off+60 <= len(data); {
+	for off := len(arMagic); off+60 <= len(data); {
 		hdr := data[off : off+60]
 		if string(hdr[58:60]) != "`\n" {
 			return nil, fmt.Errorf("%s: bad member header at offset %d", path, off)
@@ -155,4 +161,45 @@ func peArch(m uint16) string {
 		return "arm64"
 	}
 	return fmt.Sprintf("machine %#x", m)
+}
+
+// Defined lists the global symbols an object file defines (Mach-O's leading
+// underscore removed), whatever its format.
+func Defined(data []byte) ([]string, error) {
+	r := bytes.NewReader(data)
+	var names []string
+	if f, err := elf.NewFile(r); err == nil {
+		syms, err := f.Symbols()
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range syms {
+			b := elf.ST_BIND(s.Info)
+			if s.Section != elf.SHN_UNDEF && (b == elf.STB_GLOBAL || b == elf.STB_WEAK) {
+				names = append(names, s.Name)
+			}
+		}
+		return names, nil
+	}
+	if f, err := macho.NewFile(r); err == nil {
+		if f.Symtab == nil {
+			return nil, nil
+		}
+		for _, s := range f.Symtab.Syms {
+			if s.Type&nStab == 0 && s.Type&nExt != 0 && s.Type&nTypeMask == nSect {
+				names = append(names, strings.TrimPrefix(s.Name, "_"))
+			}
+		}
+		return names, nil
+	}
+	if f, err := pe.NewFile(r); err == nil {
+		const external = 2 // IMAGE_SYM_CLASS_EXTERNAL
+		for _, s := range f.Symbols {
+			if s.SectionNumber > 0 && s.StorageClass == external {
+				names = append(names, s.Name)
+			}
+		}
+		return names, nil
+	}
+	return nil, fmt.Errorf("not an ELF, COFF or Mach-O object")
 }

@@ -72,5 +72,11 @@ func Tail(path string, n int) string {
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
+	// Compiler command lines run to kilobytes; the message is at the end.
+	for i, l := range lines {
+		if len(l) > 300 {
+			lines[i] = l[:150] + " ... " + l[len(l)-145:]
+		}
+	}
 	return strings.Join(lines, "\n")
 }

@@ -1,0 +1,85 @@
+package objfile
+
+import (
+	"bytes"
+	"context"
+	"debug/macho"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
+)
+
+// compile builds a C file into an object for a zig target triple.
+func compile(t *testing.T, triple, code string) []byte {
+	t.Helper()
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := zig.Ensure(context.Background(), cfg.Cache, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x.c"), []byte(code), 0o644)
+	cmd := exec.Command(z.Path, "cc", "-target", triple, "-c", "x.c", "-o", "x.o")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), z.Env(cfg.Cache)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("zig cc: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "x.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+const twoFuncs = "int mg_keep(void) { return 1; }\nint SSL_hide(void) { return 2; }\nstatic int local(void) { return 3; }\nint use(void) { return local(); }\n"
+
+func TestDefinedAllFormats(t *testing.T) {
+	for _, triple := range []string{"x86_64-linux-gnu", "x86_64-windows-gnu", "aarch64-macos"} {
+		names, err := Defined(compile(t, triple, twoFuncs))
+		if err != nil {
+			t.Fatalf("%s: %v", triple, err)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"SSL_hide", "mg_keep", "use"}) {
+			t.Errorf("%s: Defined = %v, want [SSL_hide mg_keep use]", triple, names)
+		}
+	}
+}
+
+func TestDemoteMachO(t *testing.T) {
+	obj := compile(t, "aarch64-macos", twoFuncs)
+	n, err := DemoteMachO(obj, func(name string) bool { return name == "mg_keep" })
+	if err != nil || n != 2 {
+		t.Fatalf("demoted %d, %v; want 2 (SSL_hide, use)", n, err)
+	}
+	f, err := macho.NewFile(bytes.NewReader(obj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.Symtab.Syms {
+		private := s.Type&nPExt != 0
+		switch s.Name {
+		case "_mg_keep":
+			if private {
+				t.Error("kept symbol was demoted")
+			}
+		case "_SSL_hide", "_use":
+			if !private {
+				t.Errorf("%s is still exported", s.Name)
+			}
+		}
+	}
+	if _, err := DemoteMachO(compile(t, "x86_64-linux-gnu", twoFuncs), nil); err == nil {
+		t.Error("an ELF object was accepted as Mach-O")
+	}
+}
