@@ -19,6 +19,9 @@ func Zig(ctx context.Context) error { return tasks.Zig(ctx) }
 // Openssl builds static OpenSSL for every selected target (MONGOOSE_FFI_TARGETS).
 func Openssl(ctx context.Context) error { return tasks.OpenSSL(ctx) }
 
+// Build builds the mongoose library for every selected target into out/<os>_<arch>/.
+func Build(ctx context.Context) error { return tasks.Build(ctx) }
+
 // Lint runs gofmt, go vet and staticcheck.
 func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
 

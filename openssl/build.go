@@ -61,7 +61,7 @@ func Build(ctx context.Context, cfg *config.Config) ([]Result, error) {
 	var results []Result
 	var srcDir string
 	for _, t := range cfg.Targets {
-		key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(), withoutAVX512[t.Arch], probeCC[t.OS], z.Version})
+		key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(t.OS), withoutAVX512[t.Arch], probeCC[t.OS], z.Version})
 		r := Result{Target: t, Key: key, Dir: filepath.Join(cfg.Cache, "openssl", pin.Version, t.Dir()+"-"+key)}
 		if cache.Exists(r.Dir) {
 			r.Cached = true
@@ -120,7 +120,7 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 	}
 	err := cache.Publish(r.Dir, func(tmp string) error {
 		configure := append([]string{"perl", filepath.Join(srcDir, "Configure"), t.OpenSSL,
-			"--prefix=" + prefix, "--openssldir=/etc/ssl", "--libdir=lib"}, Args()...)
+			"--prefix=" + prefix, "--openssldir=/etc/ssl", "--libdir=lib"}, Args(t.OS)...)
 		if err := run("configure", configure...); err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 // check refuses archives holding objects for another format or
 // architecture, and records what was built.
 func check(r Result, dir string, took time.Duration) error {
-	m := map[string]any{"target": r.Target.String(), "key": r.Key, "options": Args(), "seconds": took.Seconds()}
+	m := map[string]any{"target": r.Target.String(), "key": r.Key, "options": Args(r.Target.OS), "seconds": took.Seconds()}
 	for _, l := range Libs {
 		n, err := objfile.CheckArchive(filepath.Join(dir, "lib", l), r.Target)
 		if err != nil {

@@ -25,7 +25,7 @@ func TestPinAndOptions(t *testing.T) {
 		t.Errorf("pin %s: want a signed OpenSSL 3.5 LTS release", pin)
 	}
 	seen := map[string]bool{}
-	for _, o := range options {
+	for _, o := range append(options, osOptions["linux"]...) {
 		if seen[o.Arg] || o.Why == "" {
 			t.Errorf("option %q is repeated or has no reason", o.Arg)
 		}

@@ -1,5 +1,10 @@
 package openssl
 
+import (
+	"slices"
+	"strings"
+)
+
 // option is one Configure argument and why it is there.
 type option struct{ Arg, Why string }
 
@@ -67,10 +72,19 @@ var options = []option{
 	{"-fdata-sections", "likewise for data"},
 }
 
-// Args returns the Configure arguments, in order.
-func Args() []string {
+// osOptions are added per operating system.
+var osOptions = map[string][]option{
+	// No C code unwinds through the library (the glue never calls back into
+	// the host), so DWARF unwind tables are dead weight: 300 KB of ELF
+	// .eh_frame. Windows keeps them: x64 SEH needs .pdata on every frame.
+	"linux":  {{"-fno-asynchronous-unwind-tables", "no unwinding through the library"}, {"-fno-unwind-tables", "likewise"}},
+	"darwin": {{"-fno-asynchronous-unwind-tables", "no unwinding through the library"}, {"-fno-unwind-tables", "likewise"}},
+}
+
+// Args returns the Configure arguments for an operating system, in order.
+func Args(goos string) []string {
 	var a []string
-	for _, o := range options {
+	for _, o := range append(slices.Clone(options), osOptions[goos]...) {
 		a = append(a, o.Arg)
 	}
 	return a
@@ -94,4 +108,16 @@ var probeCC = map[string]string{
 	"linux":   "echo clang",
 	"windows": "false",
 	"darwin":  "false",
+}
+
+// CFlags are the code-generation flags among the options, for code linked
+// with OpenSSL to be built the same way.
+func CFlags(goos string) []string {
+	var f []string
+	for _, a := range Args(goos) {
+		if strings.HasPrefix(a, "-") {
+			f = append(f, a)
+		}
+	}
+	return f
 }

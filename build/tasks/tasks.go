@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
@@ -61,7 +62,10 @@ func OpenSSL(ctx context.Context) error {
 	return nil
 }
 
-// Lint runs gofmt, go vet and staticcheck over the module.
+// modules are the Go modules of the repository: the kit and the binding.
+var modules = []string{".", "binding"}
+
+// Lint runs gofmt, go vet and staticcheck over every module.
 func Lint(ctx context.Context) error {
 	out, err := exec.CommandContext(ctx, "gofmt", "-l", ".").CombinedOutput()
 	if err != nil {
@@ -70,26 +74,70 @@ func Lint(ctx context.Context) error {
 	if len(out) > 0 {
 		return fmt.Errorf("gofmt would change these files (run gofmt -w):\n%s", out)
 	}
-	if err := goCmd(ctx, "vet", "./..."); err != nil {
-		return err
+	// The binding keeps its go.mod free of tools: run the kit's pinned
+	// staticcheck binary in each module.
+	sc, err := exec.CommandContext(ctx, "go", "tool", "-n", "staticcheck").Output()
+	if err != nil {
+		return fmt.Errorf("building staticcheck: %v", err)
 	}
-	return goCmd(ctx, "tool", "staticcheck", "./...")
+	for _, m := range modules {
+		if err := goCmd(ctx, m, "vet", "./..."); err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, strings.TrimSpace(string(sc)), "./...")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = m, os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("staticcheck in %s: %v", m, err)
+		}
+	}
+	return nil
 }
 
-// Test lints, then runs every test, including the integration tests that
-// build with the real toolchain (their outputs are cached).
+// Test lints, then runs every test of every module, including the
+// integration tests that build with the real toolchain (outputs are cached).
 func Test(ctx context.Context) error {
 	if err := Lint(ctx); err != nil {
 		return err
 	}
-	return goCmd(ctx, "test", "-count=1", "-timeout=60m", "./...")
+	for _, m := range modules {
+		if err := goCmd(ctx, m, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func goCmd(ctx context.Context, args ...string) error {
+func goCmd(ctx context.Context, dir string, args ...string) error {
 	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go %v: %v", args, err)
 	}
+	return nil
+}
+
+// OutDir is where libraries are installed, relative to the repository root.
+const OutDir = "out"
+
+// Build makes the mongoose library for the selected targets into out/.
+func Build(ctx context.Context) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	libs, err := mongoose.Build(ctx, cfg, OutDir)
+	if err != nil {
+		return err
+	}
+	for _, l := range libs {
+		st, err := os.Stat(l.Path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cfg.Out, "%-14s %-34s %6.2f MB %4d exports\n", l.Target, l.Path, float64(st.Size())/1e6, len(l.Exports))
+	}
+	fmt.Fprintf(cfg.Out, "build: %d targets ready in %s\n", len(libs), time.Since(start).Round(10*time.Millisecond))
 	return nil
 }

@@ -1,0 +1,9 @@
+//go:build !windows
+
+package mongoose
+
+import "github.com/ebitengine/purego"
+
+func dlopen(path string) (uintptr, error) {
+	return purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
+}

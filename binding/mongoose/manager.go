@@ -1,0 +1,279 @@
+package mongoose
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+)
+
+// Kind is what a connection speaks.
+type Kind int32
+
+const (
+	HTTP Kind = 1 // HTTP, and WebSocket after an upgrade; https:// for TLS
+	TCP  Kind = 2 // raw TCP; tls:// for TLS
+	UDP  Kind = 3 // raw UDP datagrams
+)
+
+// EventType says what happened; the Go twin of the Lua binding's events.
+type EventType uint32
+
+const (
+	EvAccept  EventType = 1 // a listener accepted a connection
+	EvConnect EventType = 2 // a client connection is up
+	EvHTTPMsg EventType = 3 // a whole HTTP request (server) or response (client)
+	EvWSOpen  EventType = 4 // WebSocket handshake done
+	EvWSMsg   EventType = 5 // a WebSocket message; Status is the opcode
+	EvRead    EventType = 6 // raw TCP or UDP bytes in Body
+	EvClose   EventType = 7 // the connection is gone
+	EvError   EventType = 8 // Body is the error text
+	EvWakeup  EventType = 9 // Body is what Wakeup sent
+)
+
+var eventNames = [...]string{"", "accept", "connect", "http-msg", "ws-open", "ws-msg", "read", "close", "error", "wakeup"}
+
+func (t EventType) String() string {
+	if int(t) < len(eventNames) && t > 0 {
+		return eventNames[t]
+	}
+	return fmt.Sprintf("event(%d)", uint32(t))
+}
+
+// Flags describe the connection an event is about.
+type Flags uint32
+
+const (
+	FlagTLS       Flags = 1
+	FlagClient    Flags = 2
+	FlagWebSocket Flags = 4
+	FlagUDP       Flags = 8
+	FlagListener  Flags = 16
+)
+
+// WebSocket opcodes.
+const (
+	WSText   = 1
+	WSBinary = 2
+)
+
+// Header is one HTTP header.
+type Header struct{ Name, Value string }
+
+// Event is one event, copied out of the library: it stays valid.
+type Event struct {
+	Type     EventType
+	Flags    Flags
+	ID       uint64 // the connection
+	Listener uint64 // the listener that accepted it, or 0
+	Status   int    // HTTP status (client responses) or WebSocket opcode
+	Method   string
+	URI      string
+	Query    string
+	Proto    string
+	Headers  []Header
+	Body     []byte
+	Local    string // "ip:port"
+	Remote   string
+}
+
+// Header returns the first header with the given name (case-insensitive).
+func (e *Event) Header(name string) (string, bool) {
+	for _, h := range e.Headers {
+		if len(h.Name) == len(name) && equalFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+func equalFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// TLS holds PEM credentials. For a listener: Cert and Key, and CA to require
+// client certificates. For a client: CA to verify the server (by
+// ServerName, else the URL's host), Cert and Key for a client certificate.
+type TLS struct {
+	Cert, Key, CA []byte
+	ServerName    string
+}
+
+// Manager is one mongoose event manager. Its methods must be called from one
+// goroutine at a time, except Wakeup, which is safe from any goroutine.
+type Manager struct {
+	lib    *Library
+	m      uintptr
+	events []Event
+}
+
+// NewManager makes a manager.
+func (l *Library) NewManager() (*Manager, error) {
+	m := l.fn.mgrNew()
+	if m == 0 {
+		return nil, fmt.Errorf("mongoose: cannot create a manager (out of memory or no wakeup pipe)")
+	}
+	return &Manager{lib: l, m: m}, nil
+}
+
+// Close frees the manager and closes every connection.
+func (g *Manager) Close() error {
+	if g.m == 0 {
+		return errClosed
+	}
+	g.lib.fn.mgrFree(g.m)
+	g.m = 0
+	return nil
+}
+
+// Poll waits up to timeout for I/O, runs mongoose, and returns the events.
+// The returned slice is reused by the next Poll.
+func (g *Manager) Poll(timeout time.Duration) ([]Event, error) {
+	if g.m == 0 {
+		return nil, errClosed
+	}
+	var p *cEvent
+	n := g.lib.fn.poll(g.m, int32(timeout/time.Millisecond), &p)
+	if n < 0 {
+		return nil, g.lib.check("poll", n)
+	}
+	g.events = g.events[:0]
+	for _, c := range unsafe.Slice(p, int(n)) {
+		e := Event{Type: EventType(c.typ), Flags: Flags(c.flags), ID: c.id, Listener: c.listener,
+			Status: int(c.status), Method: c.method.string(), URI: c.uri.string(), Query: c.query.string(),
+			Proto: c.proto.string(), Body: c.body.bytes(), Local: c.local.string(), Remote: c.remote.string()}
+		if c.nheaders > 0 {
+			e.Headers = make([]Header, c.nheaders)
+			for i, h := range unsafe.Slice(c.headers, c.nheaders) {
+				e.Headers[i] = Header{h.name.string(), h.value.string()}
+			}
+		}
+		g.events = append(g.events, e)
+	}
+	return g.events, nil
+}
+
+// Listen opens a listener and returns its id. tls may be nil.
+func (g *Manager) Listen(kind Kind, url string, tls *TLS) (uint64, error) {
+	if g.m == 0 {
+		return 0, errClosed
+	}
+	var id uint64
+	t := orEmpty(tls)
+	code := g.lib.fn.listen(g.m, int32(kind), url, ptr(t.Cert), uint64(len(t.Cert)), ptr(t.Key), uint64(len(t.Key)), ptr(t.CA), uint64(len(t.CA)), &id)
+	return id, g.lib.check("listen "+url, code)
+}
+
+// Connect opens a client connection and returns its id; EvConnect follows.
+func (g *Manager) Connect(kind Kind, url string, tls *TLS) (uint64, error) {
+	if g.m == 0 {
+		return 0, errClosed
+	}
+	var id uint64
+	t := orEmpty(tls)
+	code := g.lib.fn.connect(g.m, int32(kind), url, ptr(t.CA), uint64(len(t.CA)), cstring(t.ServerName),
+		ptr(t.Cert), uint64(len(t.Cert)), ptr(t.Key), uint64(len(t.Key)), &id)
+	return id, g.lib.check("connect "+url, code)
+}
+
+func orEmpty(t *TLS) *TLS {
+	if t == nil {
+		return &TLS{}
+	}
+	return t
+}
+
+func (g *Manager) call(op string, id uint64, f func() int32) error {
+	if g.m == 0 {
+		return errClosed
+	}
+	return g.lib.check(fmt.Sprintf("%s on connection %d", op, id), f())
+}
+
+// Addr returns a connection's local or remote address as "ip:port"; for a
+// listener on port 0, the local address has the port the OS chose.
+func (g *Manager) Addr(id uint64, remote bool) (string, error) {
+	var buf [64]byte
+	var n int32
+	err := g.call("address", id, func() int32 {
+		r := int32(0)
+		if remote {
+			r = 1
+		}
+		n = g.lib.fn.addr(g.m, id, r, &buf[0], uint64(len(buf)))
+		return n
+	})
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// Send queues raw bytes (TCP), or one datagram (UDP).
+func (g *Manager) Send(id uint64, b []byte) error {
+	return g.call("send", id, func() int32 { return g.lib.fn.send(g.m, id, ptr(b), uint64(len(b))) })
+}
+
+// CloseConn closes a connection: after sending what is queued, or at once.
+func (g *Manager) CloseConn(id uint64, immediately bool) error {
+	how := int32(0)
+	if immediately {
+		how = 1
+	}
+	return g.call("close", id, func() int32 { return g.lib.fn.close(g.m, id, how) })
+}
+
+// Wakeup delivers an EvWakeup event with b to connection id and wakes a
+// waiting Poll. It is safe to call from any goroutine while the manager is open.
+func (g *Manager) Wakeup(id uint64, b []byte) error {
+	return g.call("wakeup", id, func() int32 { return g.lib.fn.wakeup(g.m, id, ptr(b), uint64(len(b))) })
+}
+
+// Reply sends a whole HTTP response. headers is "Name: value\r\n" lines.
+func (g *Manager) Reply(id uint64, status int, headers string, body []byte) error {
+	return g.call("reply", id, func() int32 {
+		return g.lib.fn.httpReply(g.m, id, int32(status), cstring(headers), ptr(body), uint64(len(body)))
+	})
+}
+
+// ReplyChunked starts a chunked HTTP response; send chunks with Chunk and
+// end it with an empty chunk.
+func (g *Manager) ReplyChunked(id uint64, status int, headers string) error {
+	return g.call("reply", id, func() int32 { return g.lib.fn.chunkStart(g.m, id, int32(status), cstring(headers)) })
+}
+
+// Chunk sends one chunk; an empty one ends the response.
+func (g *Manager) Chunk(id uint64, b []byte) error {
+	return g.call("chunk", id, func() int32 { return g.lib.fn.chunk(g.m, id, ptr(b), uint64(len(b))) })
+}
+
+// ServeDir answers the connection's request from this Poll with files under root.
+func (g *Manager) ServeDir(id uint64, root, extraHeaders string) error {
+	return g.call("serve dir", id, func() int32 { return g.lib.fn.serveDir(g.m, id, root, cstring(extraHeaders)) })
+}
+
+// ServeFile answers the connection's request from this Poll with one file.
+func (g *Manager) ServeFile(id uint64, path, extraHeaders string) error {
+	return g.call("serve file", id, func() int32 { return g.lib.fn.serveFile(g.m, id, path, cstring(extraHeaders)) })
+}
+
+// Upgrade turns the connection's request from this Poll into a WebSocket.
+func (g *Manager) Upgrade(id uint64, extraHeaders string) error {
+	return g.call("websocket upgrade", id, func() int32 { return g.lib.fn.wsUpgrade(g.m, id, cstring(extraHeaders)) })
+}
+
+// SendWS sends a WebSocket message (WSText or WSBinary).
+func (g *Manager) SendWS(id uint64, b []byte, op int) error {
+	return g.call("websocket send", id, func() int32 { return g.lib.fn.wsSend(g.m, id, ptr(b), uint64(len(b)), int32(op)) })
+}
