@@ -22,6 +22,9 @@ func Openssl(ctx context.Context) error { return tasks.OpenSSL(ctx) }
 // Build builds the mongoose library for every selected target into out/<os>_<arch>/.
 func Build(ctx context.Context) error { return tasks.Build(ctx) }
 
+// Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
+func Verify(ctx context.Context) error { return tasks.Verify(ctx) }
+
 // Lint runs gofmt, go vet and staticcheck.
 func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
 

@@ -38,7 +38,7 @@ var (
 func Header() []byte { return slices.Clone(glueH) }
 
 // recipe is bumped whenever the steps below change what they produce.
-const recipe = 1
+const recipe = 4
 
 // defines configure mongoose for every target: OpenSSL for TLS, IPv6 on.
 var defines = []string{"MG_TLS=MG_TLS_OPENSSL", "MG_ENABLE_IPV6=1"}
@@ -190,6 +190,7 @@ func ReadExports(path string) ([]string, error) {
 }
 
 type builder struct {
+	work      string // the build directory, once build has made it
 	ctx       context.Context
 	cfg       *config.Config
 	z         *zig.Zig
@@ -197,6 +198,24 @@ type builder struct {
 	src, ossl string
 	key       string
 	man       Manifest
+}
+
+// run runs one step in the work directory, logging to build.log there.
+func (b *builder) run(what string, args ...string) error {
+	return step.Run(b.ctx, io.Discard, step.Cmd{Label: fmt.Sprintf("mongoose %s: %s", b.t, what),
+		Dir: b.work, Env: b.z.Env(b.cfg.Cache), Log: filepath.Join(b.work, "build.log"), Args: args})
+}
+
+// cc is the compile command with every flag, defines and include path.
+func (b *builder) cc() []string {
+	args := append([]string{b.z.Path, "cc", "-target", b.t.Zig}, cflags(b.t.OS)...)
+	args = append(args, "-I"+b.src, "-I"+b.work, "-I"+filepath.Join(b.ossl, "include"),
+		// Paths must not leak into the binary (__FILE__ in mongoose's logs).
+		"-ffile-prefix-map="+b.src+"=mongoose", "-ffile-prefix-map="+b.work+"=glue")
+	for _, d := range append(slices.Clone(defines), osDefines[b.t.OS]...) {
+		args = append(args, "-D"+d)
+	}
+	return args
 }
 
 func (b *builder) build(out string) error {
@@ -215,29 +234,18 @@ func (b *builder) build(out string) error {
 			return err
 		}
 	}
-	logPath := filepath.Join(work, "build.log")
-	env := b.z.Env(b.cfg.Cache)
-	run := func(what string, args ...string) error {
-		return step.Run(b.ctx, io.Discard, step.Cmd{Label: fmt.Sprintf("mongoose %s: %s", t, what),
-			Dir: work, Env: env, Log: logPath, Args: args})
-	}
+	b.work = work
 	fmt.Fprintf(b.cfg.Out, "mongoose %s: compile\n", t)
-	cc := []string{b.z.Path, "cc", "-target", t.Zig}
-	common := append(cflags(t.OS), "-I"+b.src, "-I"+work, "-I"+filepath.Join(b.ossl, "include"),
-		// Paths must not leak into the binary (__FILE__ in mongoose's logs).
-		"-ffile-prefix-map="+b.src+"=mongoose", "-ffile-prefix-map="+work+"=glue")
-	for _, d := range append(slices.Clone(defines), osDefines[t.OS]...) {
-		common = append(common, "-D"+d)
-	}
+	run, cc := b.run, b.cc
 	pre := filepath.Join(work, "api.i")
-	if err := run("preprocess headers", append(append(slices.Clone(cc), common...), "-E", "api.c", "-o", pre)...); err != nil {
+	if err := run("preprocess headers", append(cc(), "-E", "api.c", "-o", pre)...); err != nil {
 		return err
 	}
-	if err := run("compile mongoose.c", append(append(slices.Clone(cc), common...), "-include", "openssl_compat.h",
+	if err := run("compile mongoose.c", append(cc(), "-include", "openssl_compat.h",
 		"-w", "-c", filepath.Join(b.src, "mongoose.c"), "-o", "mongoose.o")...); err != nil {
 		return err
 	}
-	if err := run("compile mongoose_ffi.c", append(append(slices.Clone(cc), common...),
+	if err := run("compile mongoose_ffi.c", append(cc(),
 		"-Wall", "-Wextra", "-Werror", "-c", "mongoose_ffi.c", "-o", "mongoose_ffi.o")...); err != nil {
 		return err
 	}
@@ -255,7 +263,7 @@ func (b *builder) build(out string) error {
 			return err
 		}
 	}
-	args := append(slices.Clone(cc), "-shared", "-o", filepath.Join(out, t.Library))
+	args := append([]string{b.z.Path, "cc", "-target", t.Zig}, "-shared", "-o", filepath.Join(out, t.Library))
 	args = append(append(args, objs...), linkFlags[t.Format]...)
 	if err := run("link", args...); err != nil {
 		return err
@@ -315,6 +323,16 @@ func (b *builder) exports(work, pre string) ([]string, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("mongoose_ffi.h declares functions mongoose_ffi.c does not define: %s", strings.Join(missing, ", "))
 	}
+	// What the original mongoose-ffi exported and mongoose still declares
+	// must stay exported.
+	for _, n := range LegacyExports() {
+		if slices.Contains(declared, n) && !defined[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("mongoose.h declares these functions of the original mongoose-ffi API, but the build does not define them: %s", strings.Join(missing, ", "))
+	}
 	return out, nil
 }
 
@@ -346,6 +364,31 @@ func (b *builder) demote(work string, objs, exports []string) ([]string, error) 
 	keep := map[string]bool{}
 	for _, e := range exports {
 		keep[e] = true
+	}
+	// Common symbols escape demotion: define each one in C instead (a
+	// definition takes a common's place), so that it can be hidden.
+	var defs strings.Builder
+	for _, o := range objs {
+		src := o
+		if !filepath.IsAbs(o) {
+			src = filepath.Join(work, o)
+		}
+		commons, err := objfile.MachOCommons(src)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range commons {
+			fmt.Fprintf(&defs, "__attribute__((aligned(%d))) char %s[%d];\n", 1<<c.AlignShift, c.Name, c.Size)
+		}
+	}
+	if defs.Len() > 0 {
+		if err := os.WriteFile(filepath.Join(work, "commons.c"), []byte(defs.String()), 0o644); err != nil {
+			return nil, err
+		}
+		if err := b.run("define common symbols", append(b.cc(), "-c", "commons.c", "-o", "commons.o")...); err != nil {
+			return nil, err
+		}
+		objs = append(objs, "commons.o")
 	}
 	var out []string
 	for _, o := range objs {

@@ -26,7 +26,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,11 +40,13 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 )
 
 var (
 	libOnce sync.Once
 	lib     *mongoose.Library
+	libPath string
 	libErr  error
 )
 
@@ -76,7 +80,8 @@ func library(t *testing.T) *mongoose.Library {
 			libErr = err
 			return
 		}
-		lib, libErr = mongoose.Open(libs[0].Path)
+		libPath = libs[0].Path
+		lib, libErr = mongoose.Open(libPath)
 	})
 	if libErr != nil {
 		if strings.Contains(libErr.Error(), "cannot obtain mongoose") {
@@ -588,4 +593,35 @@ func rss(t *testing.T) int64 {
 	f := strings.Fields(string(data))
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// TestLegacyExports checks the built library, read back by the verifier,
+// exports every function of the original mongoose-ffi that mongoose.h still
+// declares (found here by a plain text search, apart from the build's parser).
+func TestLegacyExports(t *testing.T) {
+	library(t)
+	cfg, _ := config.Load()
+	pin, _ := Pin()
+	header, err := os.ReadFile(filepath.Join(cfg.Cache, "sources", pin.Name+"-"+pin.Version, "mongoose.h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := verify.Open(libPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := 0
+	for _, n := range LegacyExports() {
+		if !regexp.MustCompile(`\b`+n+`\s*\(`).Match(header) || regexp.MustCompile(`#define\s+`+n+`\b`).Match(header) {
+			continue // gone from mongoose, or a macro now
+		}
+		declared++
+		if !slices.Contains(l.Exports, n) {
+			t.Errorf("%s is declared by mongoose.h but not exported", n)
+		}
+	}
+	if declared < 80 {
+		t.Errorf("only %d of the %d legacy names found in mongoose.h; the search is broken", declared, len(LegacyExports()))
+	}
+	t.Logf("%d of %d legacy exports are still declared, all exported", declared, len(LegacyExports()))
 }

@@ -2,6 +2,7 @@ package objfile
 
 import (
 	"bytes"
+	"debug/macho"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ const (
 	nPExt        = 0x10
 	nTypeMask    = 0x0e
 	nSect        = 0x0e
+	nUndf        = 0x00
 	nExt         = 0x01
 )
 
@@ -59,7 +61,10 @@ func demoteSymtab(data, cmd []byte, keep func(string) bool) (int, error) {
 	for i := 0; i < nsyms; i++ {
 		sym := data[symoff+16*i : symoff+16*i+16]
 		typ := sym[4]
-		if typ&nStab != 0 || typ&nExt == 0 || typ&nTypeMask != nSect || typ&nPExt != 0 {
+		// Defined symbols, and common ones (undefined with a size), which
+		// the linker turns into definitions: OPENSSL_ia32cap_P is one.
+		common := typ&nTypeMask == nUndf && le.Uint64(sym[8:]) != 0
+		if typ&nStab != 0 || typ&nExt == 0 || (typ&nTypeMask != nSect && !common) || typ&nPExt != 0 {
 			continue
 		}
 		strx := int(le.Uint32(sym))
@@ -110,4 +115,49 @@ func DemoteMachOFile(path string, keep func(string) bool) (int, error) {
 		return 0, err
 	}
 	return total, os.Rename(tmp, path)
+}
+
+// Common is a Mach-O common symbol: a tentative definition the linker
+// allocates, with its size and alignment (a power of two).
+type Common struct {
+	Name       string
+	Size       uint64
+	AlignShift uint8
+}
+
+// MachOCommons lists the external common symbols of a Mach-O object or of
+// every object in an archive. zig's Mach-O linker exports them even when
+// private extern, so the build defines them itself, where demotion works.
+func MachOCommons(path string) ([]Common, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	objs := [][]byte{data}
+	if bytes.HasPrefix(data, []byte(arMagic)) {
+		members, err := parseArchive(data, path)
+		if err != nil {
+			return nil, err
+		}
+		objs = objs[:0]
+		for _, m := range members {
+			objs = append(objs, m.Data)
+		}
+	}
+	var out []Common
+	for _, o := range objs {
+		f, err := macho.NewFile(bytes.NewReader(o))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		if f.Symtab == nil {
+			continue
+		}
+		for _, s := range f.Symtab.Syms {
+			if s.Type&nStab == 0 && s.Type&nExt != 0 && s.Type&nTypeMask == nUndf && s.Value != 0 {
+				out = append(out, Common{strings.TrimPrefix(s.Name, "_"), s.Value, uint8(s.Desc>>8) & 0x0f})
+			}
+		}
+	}
+	return out, nil
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // compile builds a C file into an object for a zig target triple.
-func compile(t *testing.T, triple, code string) []byte {
+func compile(t *testing.T, triple, code string, flags ...string) []byte {
 	t.Helper()
 	cfg, err := config.Load()
 	if err != nil {
@@ -28,7 +28,7 @@ func compile(t *testing.T, triple, code string) []byte {
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "x.c"), []byte(code), 0o644)
-	cmd := exec.Command(z.Path, "cc", "-target", triple, "-c", "x.c", "-o", "x.o")
+	cmd := exec.Command(z.Path, append([]string{"cc", "-target", triple, "-c", "x.c", "-o", "x.o"}, flags...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), z.Env(cfg.Cache)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -42,6 +42,9 @@ func compile(t *testing.T, triple, code string) []byte {
 }
 
 const twoFuncs = "int mg_keep(void) { return 1; }\nint SSL_hide(void) { return 2; }\nstatic int local(void) { return 3; }\nint use(void) { return local(); }\n"
+
+// common is a tentative definition, a common symbol under -fcommon.
+const common = "int OPENSSL_cap[4];\nint mg_keep(void) { return OPENSSL_cap[0]; }\n"
 
 func TestDefinedAllFormats(t *testing.T) {
 	for _, triple := range []string{"x86_64-linux-gnu", "x86_64-windows-gnu", "aarch64-macos"} {
@@ -78,6 +81,10 @@ func TestDemoteMachO(t *testing.T) {
 				t.Errorf("%s is still exported", s.Name)
 			}
 		}
+	}
+	obj = compile(t, "x86_64-macos", common, "-fcommon")
+	if n, err := DemoteMachO(obj, func(name string) bool { return name == "mg_keep" }); err != nil || n != 1 {
+		t.Errorf("common symbol: demoted %d, %v; want 1", n, err)
 	}
 	if _, err := DemoteMachO(compile(t, "x86_64-linux-gnu", twoFuncs), nil); err == nil {
 		t.Error("an ELF object was accepted as Mach-O")

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
@@ -139,5 +141,34 @@ func Build(ctx context.Context) error {
 		fmt.Fprintf(cfg.Out, "%-14s %-34s %6.2f MB %4d exports\n", l.Target, l.Path, float64(st.Size())/1e6, len(l.Exports))
 	}
 	fmt.Fprintf(cfg.Out, "build: %d targets ready in %s\n", len(libs), time.Since(start).Round(10*time.Millisecond))
+	return nil
+}
+
+// Verify checks the libraries in out/ for the selected targets: format,
+// exports, no OpenSSL symbols, only system libraries imported.
+func Verify(ctx context.Context) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	var reports []*verify.Report
+	for _, t := range cfg.Targets {
+		dir := filepath.Join(OutDir, t.Dir())
+		exports, err := mongoose.ReadExports(filepath.Join(dir, mongoose.ExportsFile))
+		if err != nil {
+			return fmt.Errorf("%s: %v; run `go tool mage build` first", t, err)
+		}
+		r, err := verify.Check(filepath.Join(dir, t.Library), t, exports)
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	}
+	verify.PrintTable(cfg.Out, reports)
+	for _, r := range reports {
+		if !r.OK() {
+			return fmt.Errorf("verify: %s failed", r.Target)
+		}
+	}
 	return nil
 }
