@@ -58,6 +58,12 @@ func library(t *testing.T) *mongoose.Library {
 		t.Skip("SKIPPED: -short: the glue tests build the library")
 	}
 	libOnce.Do(func() {
+		// Emulated runs (QEMU, Wine) are handed a library built natively.
+		if p := os.Getenv(TestLibraryEnv); p != "" {
+			libPath = p
+			lib, libErr = mongoose.Open(p)
+			return
+		}
 		cfg, err := config.Load()
 		if err != nil {
 			libErr = err

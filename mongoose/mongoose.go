@@ -45,3 +45,7 @@ func LegacyExports() []string {
 	}
 	return names
 }
+
+// TestLibraryEnv, when set, names the library the glue tests load instead of
+// building one: emulated test runs use it.
+const TestLibraryEnv = "MONGOOSE_FFI_TEST_LIBRARY"

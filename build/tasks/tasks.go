@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
@@ -106,7 +107,81 @@ func Test(ctx context.Context) error {
 			return err
 		}
 	}
+	return crossTests(ctx)
+}
+
+// crossLeg runs the glue tests of another target under an emulator.
+type crossLeg struct {
+	target  string
+	runner  []string // the emulator and its arguments
+	minVer  int      // the runner's oldest usable major version, if it matters
+	install string   // how to get the runner
+}
+
+var crossLegs = []crossLeg{
+	{"linux/arm64", []string{"qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"}, 0,
+		"Debian: apt-get install qemu-user libc6-arm64-cross"},
+	// Go 1.26 Windows binaries need Wine 9 or newer (bcryptprimitives.dll).
+	{"windows/amd64", []string{"wine"}, 9, "Wine 9 or newer: Debian trixie's wine, or the container (go tool mage docker:test)"},
+}
+
+// crossTests builds each leg's library natively, then runs the glue test
+// binary for that target under its emulator. A missing emulator is a loud
+// skip, not a failure: the container has them all.
+func crossTests(ctx context.Context) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	for _, leg := range crossLegs {
+		t, _ := target.Lookup(leg.target)
+		if reason := runnerMissing(ctx, leg); reason != "" {
+			fmt.Fprintf(cfg.Out, "\n*** SKIPPED %s tests: %s; install %s\n\n", leg.target, reason, leg.install)
+			continue
+		}
+		tc := *cfg
+		tc.Targets = []target.Target{t}
+		libs, err := mongoose.Build(ctx, &tc, OutDir)
+		if err != nil {
+			return err
+		}
+		bin := filepath.Join(cfg.Cache, "work", "glue-"+t.Dir()+".test")
+		build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./mongoose")
+		build.Env = append(os.Environ(), "GOOS="+t.OS, "GOARCH="+t.Arch, "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("building the %s test binary: %v\n%s", t, err, out)
+		}
+		abs, _ := filepath.Abs(libs[0].Path)
+		fmt.Fprintf(cfg.Out, "glue tests for %s under %s\n", t, leg.runner[0])
+		cmd := exec.CommandContext(ctx, leg.runner[0], append(leg.runner[1:], bin, "-test.count=1", "-test.v")...)
+		cmd.Env = append(os.Environ(), mongoose.TestLibraryEnv+"="+abs, "WINEDEBUG=-all")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s glue tests under %s: %v", t, leg.runner[0], err)
+		}
+	}
 	return nil
+}
+
+// runnerMissing says why a leg's emulator cannot be used, or "".
+func runnerMissing(ctx context.Context, leg crossLeg) string {
+	if _, err := exec.LookPath(leg.runner[0]); err != nil {
+		return leg.runner[0] + " is not installed"
+	}
+	if leg.minVer == 0 {
+		return ""
+	}
+	out, err := exec.CommandContext(ctx, leg.runner[0], "--version").Output()
+	if err != nil {
+		return fmt.Sprintf("%s --version failed: %v", leg.runner[0], err)
+	}
+	v := strings.TrimSpace(string(out)) // e.g. "wine-8.0 (Debian 8.0~repack-4)"
+	var major int
+	fmt.Sscanf(strings.TrimPrefix(v, "wine-"), "%d", &major)
+	if major < leg.minVer {
+		return fmt.Sprintf("%s is %q, older than %d", leg.runner[0], v, leg.minVer)
+	}
+	return ""
 }
 
 func goCmd(ctx context.Context, dir string, args ...string) error {
