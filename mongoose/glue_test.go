@@ -631,3 +631,77 @@ func TestLegacyExports(t *testing.T) {
 	}
 	t.Logf("%d of %d legacy exports are still declared, all exported", declared, len(LegacyExports()))
 }
+
+// TestHTTPHandlerAdapter serves a net/http.Handler through mongoose.
+func TestHTTPHandlerAdapter(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Who", r.URL.Query().Get("who"))
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprintf(w, "hello %s via %s", r.URL.Query().Get("who"), r.Method)
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(w, r.Body)
+	})
+	mux.HandleFunc("/flush", func(w http.ResponseWriter, r *http.Request) {
+		for _, part := range []string{"a", "b", "c"} {
+			io.WriteString(w, part)
+			w.(http.Flusher).Flush()
+		}
+	})
+	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	l := library(t)
+	mgr, err := l.NewManager()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := mgr.Listen(mongoose.HTTP, "http://127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := mgr.Addr(id, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- mgr.Run(ctx, mgr.HTTPHandler(mux)) }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run returned %v, want context.Canceled", err)
+		}
+		mgr.Close()
+	}()
+
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	if resp, body := get("/hello?who=gopher"); resp.StatusCode != 202 || body != "hello gopher via GET" ||
+		resp.Header.Get("X-Who") != "gopher" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Errorf("/hello: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	if resp, body := get("/flush"); body != "abc" || len(resp.TransferEncoding) == 0 {
+		t.Errorf("/flush: %q, transfer-encoding %v", body, resp.TransferEncoding)
+	}
+	if resp, _ := get("/panic"); resp.StatusCode != 500 {
+		t.Errorf("/panic: status %d, want 500", resp.StatusCode)
+	}
+	if resp, _ := get("/nowhere"); resp.StatusCode != 404 {
+		t.Errorf("/nowhere: status %d, want 404", resp.StatusCode)
+	}
+	big := bytes.Repeat([]byte("0123456789"), 100000)
+	resp, err := http.Post("http://"+addr+"/echo", "application/octet-stream", bytes.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, big) {
+		t.Errorf("/echo: %d bytes back of %d", len(got), len(big))
+	}
+}
