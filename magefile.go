@@ -25,6 +25,9 @@ func Build(ctx context.Context) error { return tasks.Build(ctx) }
 // Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
 func Verify(ctx context.Context) error { return tasks.Verify(ctx) }
 
+// Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
+func Bench(ctx context.Context) error { return tasks.Bench(ctx) }
+
 // Lint runs gofmt, go vet and staticcheck.
 func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
 

@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/bench"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
@@ -246,4 +248,57 @@ func Verify(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Bench measures HTTP and WebSocket throughput of a C server on the library
+// (the ceiling), the Go binding and net/http, on loopback, for this machine's
+// target.
+func Bench(ctx context.Context) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	t, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
+	if !ok {
+		return fmt.Errorf("no target for this machine (%s/%s)", runtime.GOOS, runtime.GOARCH)
+	}
+	tc := *cfg
+	tc.Targets = []target.Target{t}
+	libs, err := mongoose.Build(ctx, &tc, OutDir)
+	if err != nil {
+		return err
+	}
+	z, err := zig.Ensure(ctx, cfg.Cache, cfg.Out)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "mongoose-ffi-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	libDir, _ := filepath.Abs(libs[0].Dir)
+	src := filepath.Join(work, "cserver.c")
+	if err := os.WriteFile(src, bench.CServerSource(), 0o644); err != nil {
+		return err
+	}
+	cbin, gobin := filepath.Join(work, "cserver"), filepath.Join(work, "goserver")
+	cc := exec.CommandContext(ctx, z.Path, "cc", "-target", t.Zig, "-O2", "-I", libDir, src, libs[0].Path,
+		"-Wl,-rpath,"+libDir, "-o", cbin)
+	cc.Env = append(os.Environ(), z.Env(cfg.Cache)...)
+	if out, err := cc.CombinedOutput(); err != nil {
+		return fmt.Errorf("compiling the C server: %v\n%s", err, out)
+	}
+	if err := goCmd(ctx, ".", "build", "-o", gobin, "./build/bench/goserver"); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(libs[0].Path)
+	s := bench.Defaults
+	fmt.Fprintf(cfg.Out, "bench: %d connections, %s per figure after %s warm-up, loopback, %d CPUs\n", s.Conns, s.Duration, s.Warmup, runtime.NumCPU())
+	_, err = bench.Run(ctx, s, []bench.Server{
+		{Name: "c", Cmd: []string{cbin}},
+		{Name: "go", Cmd: []string{gobin, "-port"}, Env: []string{"MONGOOSE_LIBRARY=" + abs}},
+		{Name: "nethttp", Cmd: []string{gobin, "-nethttp", "-port"}},
+	}, cfg.Out)
+	return err
 }

@@ -1,0 +1,214 @@
+// Package bench measures the Go binding against a C program on the same
+// library (the ceiling) and against net/http, with one load generator, on
+// loopback. It prints "bench <name> <value> <unit>" and "ratio <name> <value>".
+package bench
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+//go:embed csrc/cserver.c
+var cserver []byte
+
+// Settings of one run.
+type Settings struct {
+	Conns    int           // concurrent connections
+	Duration time.Duration // measured time per figure
+	Warmup   time.Duration
+}
+
+// Defaults suit a 2-core machine: enough connections to keep the server busy,
+// few enough that the load generator does not starve it.
+var Defaults = Settings{Conns: 8, Duration: 5 * time.Second, Warmup: time.Second}
+
+// Server is one server under test: a command that prints "ready".
+type Server struct {
+	Name string
+	Cmd  []string
+	Env  []string
+}
+
+// CServerSource is the ceiling's C source, for the build to compile.
+func CServerSource() []byte { return cserver }
+
+// Result is one figure.
+type Result struct {
+	Name  string
+	Value float64
+	Unit  string
+}
+
+// Run measures HTTP requests/s for every server, and WebSocket messages/s
+// for those whose name says ws (see Measure), printing each figure.
+func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[string]float64, error) {
+	res := map[string]float64{}
+	for _, srv := range servers {
+		for _, kind := range []string{"http", "ws"} {
+			if kind == "ws" && strings.HasPrefix(srv.Name, "nethttp") {
+				continue // net/http has no WebSocket server of its own
+			}
+			v, err := measure(ctx, s, srv, kind)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %v", srv.Name, kind, err)
+			}
+			unit := "req/s"
+			if kind == "ws" {
+				unit = "msg/s"
+			}
+			name := srv.Name + "-" + kind
+			res[name] = v
+			fmt.Fprintf(out, "bench %s %.0f %s\n", name, v, unit)
+		}
+	}
+	for _, kind := range []string{"http", "ws"} {
+		if c, g := res["c-"+kind], res["go-"+kind]; c > 0 && g > 0 {
+			fmt.Fprintf(out, "ratio go-%s %.3f\n", kind, g/c)
+		}
+	}
+	return res, nil
+}
+
+func measure(ctx context.Context, s Settings, srv Server, kind string) (float64, error) {
+	port, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.CommandContext(ctx, srv.Cmd[0], append(srv.Cmd[1:], port)...)
+	cmd.Env = append(os.Environ(), srv.Env...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		return 0, fmt.Errorf("server did not start: %q %v", line, err)
+	}
+	addr := "127.0.0.1:" + port
+	load := httpLoad
+	if kind == "ws" {
+		load = wsLoad
+	}
+	var count atomic.Int64
+	var counting atomic.Bool
+	lctx, cancel := context.WithTimeout(ctx, s.Warmup+s.Duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, s.Conns)
+	for i := 0; i < s.Conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := load(lctx, addr, func() {
+				if counting.Load() {
+					count.Add(1)
+				}
+			}); err != nil && lctx.Err() == nil {
+				errs <- err
+			}
+		}()
+	}
+	time.Sleep(s.Warmup)
+	counting.Store(true)
+	start := time.Now()
+	time.Sleep(s.Duration)
+	counting.Store(false)
+	elapsed := time.Since(start)
+	cancel()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+	}
+	return float64(count.Load()) / elapsed.Seconds(), nil
+}
+
+// httpLoad sends keep-alive GETs one after another on one connection,
+// reading each response by its Content-Length.
+func httpLoad(ctx context.Context, addr string, done func()) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	go func() { <-ctx.Done(); c.Close() }()
+	r := bufio.NewReader(c)
+	req := []byte("GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
+	for ctx.Err() == nil {
+		if _, err := c.Write(req); err != nil {
+			return err
+		}
+		n := -1
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return err
+			}
+			if line == "\r\n" {
+				break
+			}
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Content-Length") {
+				n, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		if n < 0 {
+			return fmt.Errorf("response without Content-Length")
+		}
+		if _, err := r.Discard(n); err != nil {
+			return err
+		}
+		done()
+	}
+	return nil
+}
+
+// wsLoad sends a message and waits for its echo, over and over.
+func wsLoad(ctx context.Context, addr string, done func()) error {
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", nil)
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	msg := []byte("hello, websocket")
+	for ctx.Err() == nil {
+		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+			return err
+		}
+		if _, _, err := c.Read(ctx); err != nil {
+			return err
+		}
+		done()
+	}
+	return nil
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+}
