@@ -25,18 +25,41 @@ type cEvent struct {
 	local, remote      cStr
 }
 
-func (s cStr) bytes() []byte {
-	if s.len == 0 {
-		return nil
-	}
-	return append([]byte(nil), unsafe.Slice(s.ptr, s.len)...)
+func (e *cEvent) strs() [7]cStr {
+	return [7]cStr{e.method, e.uri, e.query, e.proto, e.body, e.local, e.remote}
 }
 
-func (s cStr) string() string {
-	if s.len == 0 {
-		return ""
+func (e *cEvent) headerSlice() []cHeader {
+	if e.nheaders == 0 {
+		return nil
 	}
-	return string(unsafe.Slice(s.ptr, s.len))
+	return unsafe.Slice(e.headers, e.nheaders)
+}
+
+// hot are the entry points called per request, by address: purego.SyscallN
+// costs a fraction of a reflection-built function's call.
+type hot struct {
+	poll, send, reply, chunk, wsSend uintptr
+}
+
+func (h *hot) register(lib uintptr) error {
+	for name, p := range map[string]*uintptr{"mg_ffi_poll": &h.poll, "mg_ffi_send": &h.send,
+		"mg_ffi_http_reply": &h.reply, "mg_ffi_http_chunk": &h.chunk, "mg_ffi_ws_send": &h.wsSend} {
+		var err error
+		if *p, err = dlsym(lib, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// call invokes a hot entry point that returns int32. Like SyscallN, it
+// keeps what its uintptr arguments point to alive and in place for the call.
+//
+//go:uintptrescapes
+func call(fn uintptr, args ...uintptr) int32 {
+	r, _, _ := purego.SyscallN(fn, args...)
+	return int32(r)
 }
 
 // functions are the glue's entry points, typed.

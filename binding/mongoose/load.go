@@ -34,6 +34,7 @@ type Library struct {
 	Version        string // mongoose's version
 	OpenSSLVersion string // OpenSSL's version string
 	fn             functions
+	hot            hot
 }
 
 // Open loads the library. With path "", it tries $MONGOOSE_LIBRARY, then the
@@ -85,6 +86,9 @@ func load(path string) (lib *Library, err error) {
 	}
 	lib = &Library{Path: path}
 	lib.fn.register(h)
+	if err := lib.hot.register(h); err != nil {
+		return nil, err
+	}
 	lib.Version, lib.OpenSSLVersion = lib.fn.version(), lib.fn.opensslVersion()
 	return lib, nil
 }

@@ -115,7 +115,23 @@ type TLS struct {
 type Manager struct {
 	lib    *Library
 	m      uintptr
+	out    *cEvent // mg_ffi_poll's out-parameter
 	events []Event
+	// The last header block passed to Reply, NUL-terminated: servers send
+	// the same headers again and again.
+	hdr  string
+	hdrC []byte
+}
+
+// headers returns a NUL-terminated copy of h, reusing the last one.
+func (g *Manager) headers(h string) *byte {
+	if h == "" {
+		return nil
+	}
+	if h != g.hdr || g.hdrC == nil {
+		g.hdr, g.hdrC = h, append([]byte(h), 0)
+	}
+	return &g.hdrC[0]
 }
 
 // NewManager makes a manager.
@@ -138,30 +154,97 @@ func (g *Manager) Close() error {
 }
 
 // Poll waits up to timeout for I/O, runs mongoose, and returns the events.
-// The returned slice is reused by the next Poll.
+// The returned slice is reused by the next Poll; the events' strings and
+// bodies stay valid.
 func (g *Manager) Poll(timeout time.Duration) ([]Event, error) {
 	if g.m == 0 {
 		return nil, errClosed
 	}
-	var p *cEvent
-	n := g.lib.fn.poll(g.m, int32(timeout/time.Millisecond), &p)
+	// The out-parameter is a field: the compiler cannot assume a C call
+	// leaves heap memory it reaches through a uintptr alone.
+	n := call(g.lib.hot.poll, g.m, uintptr(int32(timeout/time.Millisecond)), uintptr(unsafe.Pointer(&g.out)))
+	p := g.out
 	if n < 0 {
 		return nil, g.lib.check("poll", n)
 	}
 	g.events = g.events[:0]
-	for _, c := range unsafe.Slice(p, int(n)) {
+	if n == 0 {
+		return g.events, nil
+	}
+	cevs := unsafe.Slice(p, int(n))
+	// All of a batch's bytes live in one C buffer: copy the span once, so
+	// that an event costs no allocation per field.
+	var b batch
+	nh := 0
+	for i := range cevs {
+		c := &cevs[i]
+		for _, str := range c.strs() {
+			b.span(str)
+		}
+		for _, h := range c.headerSlice() {
+			b.span(h.name)
+			b.span(h.value)
+		}
+		nh += int(c.nheaders)
+	}
+	b.copy()
+	headers := make([]Header, nh)
+	for i := range cevs {
+		c := &cevs[i]
 		e := Event{Type: EventType(c.typ), Flags: Flags(c.flags), ID: c.id, Listener: c.listener,
-			Status: int(c.status), Method: c.method.string(), URI: c.uri.string(), Query: c.query.string(),
-			Proto: c.proto.string(), Body: c.body.bytes(), Local: c.local.string(), Remote: c.remote.string()}
+			Status: int(c.status), Method: b.string(c.method), URI: b.string(c.uri), Query: b.string(c.query),
+			Proto: b.string(c.proto), Body: b.bytes(c.body), Local: b.string(c.local), Remote: b.string(c.remote)}
 		if c.nheaders > 0 {
-			e.Headers = make([]Header, c.nheaders)
-			for i, h := range unsafe.Slice(c.headers, c.nheaders) {
-				e.Headers[i] = Header{h.name.string(), h.value.string()}
+			e.Headers, headers = headers[:c.nheaders:c.nheaders], headers[c.nheaders:]
+			for j, h := range c.headerSlice() {
+				e.Headers[j] = Header{b.string(h.name), b.string(h.value)}
 			}
 		}
 		g.events = append(g.events, e)
 	}
 	return g.events, nil
+}
+
+// batch is one Go copy of the C bytes a poll's events point into.
+type batch struct {
+	lo, hi uintptr
+	first  *byte // at lo
+	buf    []byte
+}
+
+func (b *batch) span(s cStr) {
+	if s.len == 0 {
+		return
+	}
+	p := uintptr(unsafe.Pointer(s.ptr))
+	if b.hi == 0 || p < b.lo {
+		b.lo, b.first = p, s.ptr
+	}
+	if e := p + uintptr(s.len); e > b.hi {
+		b.hi = e
+	}
+}
+
+func (b *batch) copy() {
+	if b.hi > b.lo {
+		b.buf = append([]byte(nil), unsafe.Slice(b.first, b.hi-b.lo)...)
+	}
+}
+
+func (b *batch) bytes(s cStr) []byte {
+	if s.len == 0 {
+		return nil
+	}
+	off := uintptr(unsafe.Pointer(s.ptr)) - b.lo
+	return b.buf[off : off+uintptr(s.len) : off+uintptr(s.len)]
+}
+
+// string shares the copy: it is never written again.
+func (b *batch) string(s cStr) string {
+	if s.len == 0 {
+		return ""
+	}
+	return unsafe.String(&b.bytes(s)[0], int(s.len))
 }
 
 // Listen opens a listener and returns its id. tls may be nil.
@@ -222,7 +305,9 @@ func (g *Manager) Addr(id uint64, remote bool) (string, error) {
 
 // Send queues raw bytes (TCP), or one datagram (UDP).
 func (g *Manager) Send(id uint64, b []byte) error {
-	return g.call("send", id, func() int32 { return g.lib.fn.send(g.m, id, ptr(b), uint64(len(b))) })
+	return g.call("send", id, func() int32 {
+		return call(g.lib.hot.send, g.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)))
+	})
 }
 
 // CloseConn closes a connection: after sending what is queued, or at once.
@@ -243,7 +328,8 @@ func (g *Manager) Wakeup(id uint64, b []byte) error {
 // Reply sends a whole HTTP response. headers is "Name: value\r\n" lines.
 func (g *Manager) Reply(id uint64, status int, headers string, body []byte) error {
 	return g.call("reply", id, func() int32 {
-		return g.lib.fn.httpReply(g.m, id, int32(status), cstring(headers), ptr(body), uint64(len(body)))
+		return call(g.lib.hot.reply, g.m, uintptr(id), uintptr(int32(status)), uintptr(unsafe.Pointer(g.headers(headers))),
+			uintptr(unsafe.Pointer(ptr(body))), uintptr(len(body)))
 	})
 }
 
@@ -255,7 +341,9 @@ func (g *Manager) ReplyChunked(id uint64, status int, headers string) error {
 
 // Chunk sends one chunk; an empty one ends the response.
 func (g *Manager) Chunk(id uint64, b []byte) error {
-	return g.call("chunk", id, func() int32 { return g.lib.fn.chunk(g.m, id, ptr(b), uint64(len(b))) })
+	return g.call("chunk", id, func() int32 {
+		return call(g.lib.hot.chunk, g.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)))
+	})
 }
 
 // ServeDir answers the connection's request from this Poll with files under root.
@@ -275,5 +363,7 @@ func (g *Manager) Upgrade(id uint64, extraHeaders string) error {
 
 // SendWS sends a WebSocket message (WSText or WSBinary).
 func (g *Manager) SendWS(id uint64, b []byte, op int) error {
-	return g.call("websocket send", id, func() int32 { return g.lib.fn.wsSend(g.m, id, ptr(b), uint64(len(b)), int32(op)) })
+	return g.call("websocket send", id, func() int32 {
+		return call(g.lib.hot.wsSend, g.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)), uintptr(int32(op)))
+	})
 }
