@@ -69,20 +69,15 @@ type functions struct {
 	logLevel                func(int32)
 	mgrNew                  func() uintptr
 	mgrFree                 func(uintptr)
-	poll                    func(m uintptr, timeoutMS int32, events **cEvent) int32
 	listen                  func(m uintptr, kind int32, url string, cert *byte, certLen uint64, key *byte, keyLen uint64, ca *byte, caLen uint64, id *uint64) int32
 	connect                 func(m uintptr, kind int32, url string, ca *byte, caLen uint64, serverName *byte, cert *byte, certLen uint64, key *byte, keyLen uint64, id *uint64) int32
 	addr                    func(m uintptr, id uint64, remote int32, out *byte, n uint64) int32
-	send                    func(m uintptr, id uint64, buf *byte, n uint64) int32
 	close                   func(m uintptr, id uint64, how int32) int32
 	wakeup                  func(m uintptr, id uint64, buf *byte, n uint64) int32
-	httpReply               func(m uintptr, id uint64, status int32, headers *byte, body *byte, n uint64) int32
 	chunkStart              func(m uintptr, id uint64, status int32, headers *byte) int32
-	chunk                   func(m uintptr, id uint64, buf *byte, n uint64) int32
 	serveDir                func(m uintptr, id uint64, root string, headers *byte) int32
 	serveFile               func(m uintptr, id uint64, path string, headers *byte) int32
 	wsUpgrade               func(m uintptr, id uint64, headers *byte) int32
-	wsSend                  func(m uintptr, id uint64, buf *byte, n uint64, op int32) int32
 	b64enc                  func(in *byte, n uint64, out *byte, outLen uint64) int64
 	b64dec                  func(in *byte, n uint64, out *byte, outLen uint64) int64
 	crc32                   func(crc uint32, buf *byte, n uint64) uint32
@@ -94,12 +89,12 @@ func (f *functions) register(h uintptr) {
 	for name, fp := range map[string]any{
 		"mg_ffi_version": &f.version, "mg_ffi_openssl_version": &f.opensslVersion,
 		"mg_ffi_strerror": &f.strerror, "mg_ffi_log_level": &f.logLevel,
-		"mg_ffi_mgr_new": &f.mgrNew, "mg_ffi_mgr_free": &f.mgrFree, "mg_ffi_poll": &f.poll,
-		"mg_ffi_listen": &f.listen, "mg_ffi_connect": &f.connect, "mg_ffi_send": &f.send, "mg_ffi_addr": &f.addr,
-		"mg_ffi_close": &f.close, "mg_ffi_wakeup": &f.wakeup, "mg_ffi_http_reply": &f.httpReply,
-		"mg_ffi_http_chunk_start": &f.chunkStart, "mg_ffi_http_chunk": &f.chunk,
-		"mg_ffi_http_serve_dir": &f.serveDir, "mg_ffi_http_serve_file": &f.serveFile,
-		"mg_ffi_ws_upgrade": &f.wsUpgrade, "mg_ffi_ws_send": &f.wsSend,
+		"mg_ffi_mgr_new": &f.mgrNew, "mg_ffi_mgr_free": &f.mgrFree,
+		"mg_ffi_listen": &f.listen, "mg_ffi_connect": &f.connect, "mg_ffi_addr": &f.addr,
+		"mg_ffi_close": &f.close, "mg_ffi_wakeup": &f.wakeup,
+		"mg_ffi_http_chunk_start": &f.chunkStart,
+		"mg_ffi_http_serve_dir":   &f.serveDir, "mg_ffi_http_serve_file": &f.serveFile,
+		"mg_ffi_ws_upgrade":    &f.wsUpgrade,
 		"mg_ffi_base64_encode": &f.b64enc, "mg_ffi_base64_decode": &f.b64dec,
 		"mg_ffi_crc32": &f.crc32, "mg_ffi_md5": &f.md5, "mg_ffi_sha1": &f.sha1,
 	} {

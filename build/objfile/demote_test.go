@@ -2,38 +2,21 @@ package objfile
 
 import (
 	"bytes"
-	"context"
 	"debug/macho"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/mongoose-ffi/mongoose-ffi/build/config"
-	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig/zigtest"
 )
 
 // compile builds a C file into an object for a zig target triple.
 func compile(t *testing.T, triple, code string, flags ...string) []byte {
 	t.Helper()
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := zig.Ensure(context.Background(), cfg.Cache, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "x.c"), []byte(code), 0o644)
-	cmd := exec.Command(z.Path, append([]string{"cc", "-target", triple, "-c", "x.c", "-o", "x.o"}, flags...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), z.Env(cfg.Cache)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("zig cc: %v\n%s", err, out)
-	}
+	zigtest.Run(t, dir, append([]string{"cc", "-target", triple, "-c", "x.c", "-o", "x.o"}, flags...)...)
 	data, err := os.ReadFile(filepath.Join(dir, "x.o"))
 	if err != nil {
 		t.Fatal(err)

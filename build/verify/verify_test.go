@@ -1,18 +1,14 @@
 package verify
 
 import (
-	"context"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
-	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig/zigtest"
 )
 
 const (
@@ -24,24 +20,17 @@ const (
 
 var expected = []string{"mg_mgr_init", "mg_mgr_poll"}
 
-// lib builds a shared library for t from C source with zig; extra are
+// lib builds a shared library for tg from C source with zig; extra are
 // further inputs (a library to link against).
-func lib(t *testing.T, z *zig.Zig, cacheDir, dir string, tg target.Target, name, code string, extra ...string) string {
+func lib(t *testing.T, dir string, tg target.Target, name, code string, extra ...string) string {
 	t.Helper()
-	src := filepath.Join(dir, name+".c")
-	os.WriteFile(src, []byte(code), 0o644)
-	out := filepath.Join(dir, libFile(tg, name))
-	args := []string{"cc", "-target", tg.Zig, "-shared", "-fPIC", "-o", out, src}
+	os.WriteFile(filepath.Join(dir, name+".c"), []byte(code), 0o644)
+	args := []string{"cc", "-target", tg.Zig, "-shared", "-fPIC", "-o", libFile(tg, name), name + ".c"}
 	if tg.Format == target.ELF {
 		args = append(args, "-Wl,-soname,"+libFile(tg, name))
 	}
-	cmd := exec.Command(z.Path, append(args, extra...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), z.Env(cacheDir)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("zig %v: %v\n%s", args, err, b)
-	}
-	return out
+	zigtest.Run(t, dir, append(args, extra...)...)
+	return filepath.Join(dir, libFile(tg, name))
 }
 
 func libFile(tg target.Target, name string) string {
@@ -55,14 +44,6 @@ func libFile(tg target.Target, name string) string {
 }
 
 func TestCatchesEachViolation(t *testing.T) {
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := zig.Ensure(context.Background(), cfg.Cache, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tg := range target.All() {
 		t.Run(tg.Dir(), func(t *testing.T) {
 			t.Parallel()
@@ -74,20 +55,20 @@ func TestCatchesEachViolation(t *testing.T) {
 				}
 				return r
 			}
-			if r := check(lib(t, z, cfg.Cache, dir, tg, "clean", clean)); !r.OK() || !slices.Contains(r.Exports, "mg_mgr_poll") || slices.Contains(r.Exports, "helper") {
+			if r := check(lib(t, dir, tg, "clean", clean)); !r.OK() || !slices.Contains(r.Exports, "mg_mgr_poll") || slices.Contains(r.Exports, "helper") {
 				t.Errorf("clean library: %+v", r)
 			}
-			if r := check(lib(t, z, cfg.Cache, dir, tg, "leaky", leaky)); !slices.Equal(r.Leaked, []string{"EVP_sha256", "SSL_new"}) {
+			if r := check(lib(t, dir, tg, "leaky", leaky)); !slices.Equal(r.Leaked, []string{"EVP_sha256", "SSL_new"}) {
 				t.Errorf("leaky library: leaked %v, want [EVP_sha256 SSL_new]", r.Leaked)
 			}
-			if r := check(lib(t, z, cfg.Cache, dir, tg, "partial", partial)); !slices.Equal(r.Missing, []string{"mg_mgr_poll"}) {
+			if r := check(lib(t, dir, tg, "partial", partial)); !slices.Equal(r.Missing, []string{"mg_mgr_poll"}) {
 				t.Errorf("partial library: missing %v, want [mg_mgr_poll]", r.Missing)
 			}
-			foo := lib(t, z, cfg.Cache, dir, tg, "foo", "int foo(void) { return 7; }\n")
+			foo := lib(t, dir, tg, "foo", "int foo(void) { return 7; }\n")
 			if tg.Format == target.PE {
 				foo = strings.TrimSuffix(foo, ".dll") + ".lib" // link with the import library
 			}
-			r := check(lib(t, z, cfg.Cache, dir, tg, "foreign", foreign, foo))
+			r := check(lib(t, dir, tg, "foreign", foreign, foo))
 			if len(r.Foreign) != 1 || !strings.Contains(strings.ToLower(r.Foreign[0]), "foo") {
 				t.Errorf("foreign dependency: foreign %v (imports %v), want the foo library", r.Foreign, r.Imports)
 			}

@@ -2,38 +2,20 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/mongoose-ffi/mongoose-ffi/build/config"
-	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig/zigtest"
 )
 
 // build makes a Linux x86-64 shared library from C code with zig.
 func build(t *testing.T, dir, name, code string) string {
 	t.Helper()
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := zig.Ensure(context.Background(), cfg.Cache, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
 	os.WriteFile(filepath.Join(dir, name+".c"), []byte(code), 0o644)
-	out := filepath.Join(dir, name+".so")
-	cmd := exec.Command(z.Path, "cc", "-target", "x86_64-linux-gnu.2.28", "-shared", "-fPIC", "-o", out, name+".c")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), z.Env(cfg.Cache)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("zig: %v\n%s", err, b)
-	}
-	return out
+	zigtest.Run(t, dir, "cc", "-target", "x86_64-linux-gnu.2.28", "-shared", "-fPIC", "-o", name+".so", name+".c")
+	return filepath.Join(dir, name+".so")
 }
 
 func TestVerifyCommand(t *testing.T) {

@@ -252,7 +252,10 @@ static int log_level_chosen;
 struct mg_ffi_mgr *mg_ffi_mgr_new(void) {
   struct mg_ffi_mgr *m = (struct mg_ffi_mgr *) calloc(1, sizeof(*m));
   if (m == NULL) return NULL;
-  if (!log_level_chosen) mg_log_set(MG_LL_ERROR), log_level_chosen = 1;
+  if (!log_level_chosen) {
+    mg_log_set(MG_LL_ERROR);
+    log_level_chosen = 1;
+  }
   mg_mgr_init(&m->mgr);
   if (!mg_wakeup_init(&m->mgr)) {
     mg_mgr_free(&m->mgr);
