@@ -279,7 +279,7 @@ func (b *builder) build(out string) error {
 	if err != nil {
 		return err
 	}
-	b.man.Size, b.man.Exports, b.man.Seconds = st.Size(), len(exports), time.Since(start).Round(time.Millisecond).Seconds()
+	b.man.Size, b.man.Exports, b.man.Seconds = st.Size(), len(exports), float64(time.Since(start).Milliseconds())/1000
 	m, _ := json.MarshalIndent(b.man, "", "  ")
 	if err := os.WriteFile(filepath.Join(out, "manifest.json"), append(m, '\n'), 0o644); err != nil {
 		return err

@@ -109,7 +109,13 @@ func Test(ctx context.Context) error {
 			return err
 		}
 	}
-	return crossTests(ctx)
+	ran, skipped, err := crossTests(ctx)
+	if err != nil {
+		return err
+	}
+	// One closing line for the whole run: each module and cross leg is a suite.
+	fmt.Printf("suites: %d passed, 0 failed, %d skipped\n", len(modules)+ran, skipped)
+	return nil
 }
 
 // crossLeg runs the glue tests of another target under an emulator.
@@ -130,28 +136,29 @@ var crossLegs = []crossLeg{
 // crossTests builds each leg's library natively, then runs the glue test
 // binary for that target under its emulator. A missing emulator is a loud
 // skip, not a failure: the container has them all.
-func crossTests(ctx context.Context) error {
+func crossTests(ctx context.Context) (ran, skipped int, err error) {
 	cfg, err := config.Load()
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	for _, leg := range crossLegs {
 		t, _ := target.Lookup(leg.target)
 		if reason := runnerMissing(ctx, leg); reason != "" {
 			fmt.Fprintf(cfg.Out, "\n*** SKIPPED %s tests: %s; install %s\n\n", leg.target, reason, leg.install)
+			skipped++
 			continue
 		}
 		tc := *cfg
 		tc.Targets = []target.Target{t}
 		libs, err := mongoose.Build(ctx, &tc, OutDir)
 		if err != nil {
-			return err
+			return ran, skipped, err
 		}
 		bin := filepath.Join(cfg.Cache, "work", "glue-"+t.Dir()+".test")
 		build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./mongoose")
 		build.Env = append(os.Environ(), "GOOS="+t.OS, "GOARCH="+t.Arch, "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("building the %s test binary: %v\n%s", t, err, out)
+			return ran, skipped, fmt.Errorf("building the %s test binary: %v\n%s", t, err, out)
 		}
 		abs, _ := filepath.Abs(libs[0].Path)
 		fmt.Fprintf(cfg.Out, "glue tests for %s under %s\n", t, leg.runner[0])
@@ -159,10 +166,11 @@ func crossTests(ctx context.Context) error {
 		cmd.Env = append(os.Environ(), mongoose.TestLibraryEnv+"="+abs, "WINEDEBUG=-all")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%s glue tests under %s: %v", t, leg.runner[0], err)
+			return ran, skipped, fmt.Errorf("%s glue tests under %s: %v", t, leg.runner[0], err)
 		}
+		ran++
 	}
-	return nil
+	return ran, skipped, nil
 }
 
 // runnerMissing says why a leg's emulator cannot be used, or "".
