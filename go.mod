@@ -2,6 +2,8 @@ module github.com/mongoose-ffi/mongoose-ffi
 
 go 1.26.0
 
+toolchain go1.26.8
+
 tool (
 	github.com/magefile/mage
 	honnef.co/go/tools/cmd/staticcheck

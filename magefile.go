@@ -7,6 +7,8 @@ package main
 import (
 	"context"
 
+	"github.com/magefile/mage/mg"
+
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
@@ -33,3 +35,21 @@ func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
 
 // Test runs lint and every test, including the cached integration builds.
 func Test(ctx context.Context) error { return tasks.Test(ctx) }
+
+// Docker runs the kit in its toolchain image (docker or podman; CONTAINER_ENGINE overrides).
+type Docker mg.Namespace
+
+// Base makes the Dockerfile's base image exist: present, pulled, or made with debootstrap.
+func (Docker) Base(ctx context.Context) error { return tasks.DockerBase(ctx) }
+
+// Image builds the toolchain image, tagged by a hash of what defines it.
+func (Docker) Image(ctx context.Context) error { return tasks.DockerImage(ctx) }
+
+// Run runs the mage targets in MONGOOSE_FFI_DOCKER_ARGS inside the image.
+func (Docker) Run(ctx context.Context) error { return tasks.DockerRun(ctx) }
+
+// Build builds and verifies the libraries inside the image.
+func (Docker) Build(ctx context.Context) error { return tasks.DockerTargets(ctx, "build", "verify") }
+
+// Test runs every test inside the image, Windows under Wine and arm64 under QEMU included.
+func (Docker) Test(ctx context.Context) error { return tasks.DockerTargets(ctx, "test") }

@@ -1,7 +1,6 @@
 package openssl
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 )
 
@@ -27,7 +27,7 @@ func debianFallback(pin *source.Pin) source.Fallback {
 			if _, err := exec.LookPath("apt-get"); err != nil {
 				return fmt.Errorf("apt-get not found")
 			}
-			mirror, security := debianMirrors()
+			mirror, security := debian.Mirrors()
 			if mirror == "" {
 				return fmt.Errorf("no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d")
 			}
@@ -116,52 +116,6 @@ func debianVersions(showsrc []byte, upstream string) []string {
 		}
 	}
 	return out
-}
-
-// debianMirrors finds the Debian archive and security mirrors the system's
-// apt already uses (one-line and deb822 formats).
-func debianMirrors() (mirror, security string) {
-	files, _ := filepath.Glob("/etc/apt/sources.list.d/*")
-	files = append([]string{"/etc/apt/sources.list"}, files...)
-	for _, f := range files {
-		if !strings.HasSuffix(f, ".list") && !strings.HasSuffix(f, ".sources") {
-			continue
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		for sc.Scan() {
-			for _, u := range uris(sc.Text()) {
-				u = strings.TrimRight(u, "/")
-				switch {
-				case strings.HasSuffix(u, "/debian-security") && security == "":
-					security = u
-				case strings.HasSuffix(u, "/debian") && mirror == "":
-					mirror = u
-				}
-			}
-		}
-	}
-	return mirror, security
-}
-
-func uris(line string) []string {
-	line = strings.TrimSpace(line)
-	if s, ok := strings.CutPrefix(line, "URIs:"); ok {
-		return strings.Fields(s)
-	}
-	f := strings.Fields(line)
-	if len(f) < 2 || (f[0] != "deb" && f[0] != "deb-src") {
-		return nil
-	}
-	for _, w := range f[1:] {
-		if !strings.HasPrefix(w, "[") && !strings.HasSuffix(w, "]") && strings.Contains(w, "://") {
-			return []string{w}
-		}
-	}
-	return nil
 }
 
 func tail(b []byte, n int) string {

@@ -61,20 +61,6 @@ Checksums-Sha256:
 	}
 }
 
-func TestURIs(t *testing.T) {
-	for line, want := range map[string]string{
-		"URIs: http://mirror.example/debian":                                    "http://mirror.example/debian",
-		"deb [arch=amd64 signed-by=/k.gpg] http://m.example/debian trixie main": "http://m.example/debian",
-		"deb http://m.example/debian-security bookworm-security main":           "http://m.example/debian-security",
-		"# deb http://commented.example/debian":                                 "",
-	} {
-		got := strings.Join(uris(line), " ")
-		if got != want {
-			t.Errorf("uris(%q) = %q, want %q", line, got, want)
-		}
-	}
-}
-
 // TestPinnedReleaseSignature checks the real tarball against the embedded
 // keyring, when the release is in the cache.
 func TestPinnedReleaseSignature(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/bench"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/container"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
@@ -155,12 +156,18 @@ func crossTests(ctx context.Context) (ran, skipped int, err error) {
 			return ran, skipped, err
 		}
 		bin := filepath.Join(cfg.Cache, "work", "glue-"+t.Dir()+".test")
+		if t.OS == "windows" {
+			bin += ".exe" // Wine runs only what is named like a program
+		}
 		build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./mongoose")
 		build.Env = append(os.Environ(), "GOOS="+t.OS, "GOARCH="+t.Arch, "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			return ran, skipped, fmt.Errorf("building the %s test binary: %v\n%s", t, err, out)
 		}
 		abs, _ := filepath.Abs(libs[0].Path)
+		if t.OS == "windows" {
+			abs = `Z:` + strings.ReplaceAll(abs, "/", `\`) // Wine maps Z: to /
+		}
 		fmt.Fprintf(cfg.Out, "glue tests for %s under %s\n", t, leg.runner[0])
 		cmd := exec.CommandContext(ctx, leg.runner[0], append(leg.runner[1:], bin, "-test.count=1", "-test.v")...)
 		cmd.Env = append(os.Environ(), mongoose.TestLibraryEnv+"="+abs, "WINEDEBUG=-all")
@@ -309,4 +316,85 @@ func Bench(ctx context.Context) error {
 		{Name: "nethttp", Cmd: []string{gobin, "-nethttp", "-port"}},
 	}, cfg.Out)
 	return err
+}
+
+// docker prepares the engine and the image for the checkout in the current
+// directory.
+func docker(ctx context.Context) (*container.Engine, *container.Image, error) {
+	e, err := container.Detect(ctx, os.Stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err := container.ImageFor(".")
+	if err != nil {
+		return nil, nil, err
+	}
+	rev := strings.TrimSpace(gitOut(ctx, "rev-parse", "HEAD"))
+	ver := strings.TrimSpace(gitOut(ctx, "describe", "--tags", "--always", "--dirty"))
+	return e, img, e.Build(ctx, ".", img, ver, rev)
+}
+
+func gitOut(ctx context.Context, args ...string) string {
+	out, err := exec.CommandContext(ctx, "git", args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	return string(out)
+}
+
+// DockerBase makes sure the Dockerfile's base image exists locally.
+func DockerBase(ctx context.Context) error {
+	e, err := container.Detect(ctx, os.Stdout)
+	if err != nil {
+		return err
+	}
+	return e.EnsureBase(ctx)
+}
+
+// DockerImage builds the toolchain image if its definition changed.
+func DockerImage(ctx context.Context) error {
+	_, _, err := docker(ctx)
+	return err
+}
+
+// DockerRun runs the mage targets in $MONGOOSE_FFI_DOCKER_ARGS in the image.
+func DockerRun(ctx context.Context) error {
+	targets := strings.Fields(os.Getenv(container.ArgsEnv))
+	if len(targets) == 0 {
+		return fmt.Errorf("%s is empty: name the mage targets to run, e.g. %s=\"build verify\"", container.ArgsEnv, container.ArgsEnv)
+	}
+	return DockerTargets(ctx, targets...)
+}
+
+// DockerTargets runs mage targets in the image, with the repository, the
+// kit's cache and Go's caches mounted.
+func DockerTargets(ctx context.Context, targets ...string) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	e, img, err := docker(ctx)
+	if err != nil {
+		return err
+	}
+	repo, _ := filepath.Abs(".")
+	m := container.Mounts{Repo: repo, Cache: cfg.Cache,
+		GoModCache: strings.TrimSpace(goEnv(ctx, "GOMODCACHE")), GoCache: strings.TrimSpace(goEnv(ctx, "GOCACHE"))}
+	for _, d := range []string{m.Cache, m.GoModCache, m.GoCache} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	var env []string
+	for _, k := range []string{config.TargetsEnv, config.JobsEnv} {
+		if v := os.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return e.Run(ctx, img, m, env, targets...)
+}
+
+func goEnv(ctx context.Context, name string) string {
+	out, _ := exec.CommandContext(ctx, "go", "env", name).Output()
+	return string(out)
 }
