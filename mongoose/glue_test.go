@@ -220,12 +220,15 @@ func TestHTTP(t *testing.T) {
 }
 
 func TestWebSocketEcho(t *testing.T) {
+	opened := make(chan uint64, 1) // the upgrade's WS_OPEN comes with the next poll
 	s := serve(t, mongoose.HTTP, "http", nil, func(m *mongoose.Manager, e *mongoose.Event) {
 		switch e.Type {
 		case mongoose.EvHTTPMsg:
 			if err := m.Upgrade(e.ID, "X-Test: yes\r\n"); err != nil {
 				t.Error(err)
 			}
+		case mongoose.EvWSOpen:
+			opened <- e.ID
 		case mongoose.EvWSMsg:
 			m.SendWS(e.ID, e.Body, e.Status)
 		}
@@ -258,6 +261,11 @@ func TestWebSocketEcho(t *testing.T) {
 			t.Errorf("echo of a %v message of %d bytes: got %v, %d bytes", m.typ, len(m.data), typ, len(data))
 		}
 	}
+	select {
+	case <-opened:
+	default:
+		t.Error("no WS_OPEN event after the upgrade")
+	}
 	c.Close(websocket.StatusNormalClosure, "")
 }
 
@@ -283,16 +291,61 @@ func TestTCPAndUDPEcho(t *testing.T) {
 
 	udp := serve(t, mongoose.UDP, "udp", nil, echo)
 	uc, err := net.Dial("udp", udp.addr)
+	if err != nil && runtime.GOOS == "windows" && strings.Contains(err.Error(), "wsaioctl") {
+		// Go sets SIO_UDP_NETRESET on every UDP socket and Wine does not
+		// implement it; the library's own UDP client stands in.
+		t.Logf("*** Go's UDP sockets do not work here (%v, as under Wine): echoing with the library's UDP client instead", err)
+	} else if err != nil {
+		t.Fatal(err)
+	} else {
+		defer uc.Close()
+		uc.SetDeadline(time.Now().Add(10 * time.Second))
+		uc.Write([]byte("datagram"))
+		n, err = uc.Read(buf)
+		if err != nil || string(buf[:n]) != "echo:datagram" {
+			t.Errorf("UDP echo: %q, %v", buf[:n], err)
+		}
+	}
+	if got := libraryUDPEcho(t, udp.addr, "from the library"); got != "echo:from the library" {
+		t.Errorf("UDP echo to the library's client: %q", got)
+	}
+}
+
+// libraryUDPEcho sends one datagram with the library's UDP client and
+// returns the first reply.
+func libraryUDPEcho(t *testing.T, addr, msg string) string {
+	t.Helper()
+	mgr, err := library(t).NewManager()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer uc.Close()
-	uc.SetDeadline(time.Now().Add(10 * time.Second))
-	uc.Write([]byte("datagram"))
-	n, err = uc.Read(buf)
-	if err != nil || string(buf[:n]) != "echo:datagram" {
-		t.Errorf("UDP echo: %q, %v", buf[:n], err)
+	defer mgr.Close()
+	id, err := mgr.Connect(mongoose.UDP, "udp://"+addr, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	sent := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		evs, err := mgr.Poll(20 * time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			switch {
+			case e.Type == mongoose.EvConnect && e.ID == id && !sent:
+				if err := mgr.Send(id, []byte(msg)); err != nil {
+					t.Fatal(err)
+				}
+				sent = true
+			case e.Type == mongoose.EvRead && e.ID == id:
+				return string(e.Body)
+			case e.Type == mongoose.EvError:
+				t.Fatalf("UDP client error: %s", e.Body)
+			}
+		}
+	}
+	t.Fatalf("no UDP reply within 10 s (sent: %v)", sent)
+	return ""
 }
 
 // pki is a CA and certificates it signed, made for one test.

@@ -39,15 +39,24 @@ struct req {
   size_t off, len;
 };
 
-struct mg_ffi_mgr {
-  struct mg_mgr mgr;
-  char *data;  // event bytes; events hold offsets until the poll ends
+// A batch of events and the bytes they point at.
+struct batch {
+  char *data;  // event bytes; events hold offsets until the batch is handed out
   size_t len, cap;
   struct mg_ffi_event *evs;
   size_t nev, capev;
   struct req *reqs;
   size_t nreq, capreq;
-  int failed;  // out of memory during this batch
+  int failed;  // out of memory while filling
+};
+
+// Two batches: the host reads the one the last poll handed out while events
+// raised between polls (a UDP connect, a WebSocket upgrade) fill the other,
+// so neither is lost nor moved under the host's feet.
+struct mg_ffi_mgr {
+  struct mg_mgr mgr;
+  struct batch b[2];
+  int fill;  // the batch being filled; the other one was handed out
 };
 
 // Buffers grow by doubling; failure marks the batch so that the host hears
@@ -63,7 +72,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size) {
 }
 
 // put copies bytes into the batch and returns their offset + 1 (0 = none).
-static size_t put(struct mg_ffi_mgr *m, const void *buf, size_t len) {
+static size_t put(struct batch *m, const void *buf, size_t len) {
   size_t off = (m->len + 7) & ~(size_t) 7;  // header arrays need alignment
   if (!grow((void **) &m->data, &m->cap, off + len + 1, 1)) {
     m->failed = 1;
@@ -75,13 +84,13 @@ static size_t put(struct mg_ffi_mgr *m, const void *buf, size_t len) {
   return off + 1;
 }
 
-static void set(struct mg_ffi_mgr *m, struct mg_ffi_str *s, const void *buf,
+static void set(struct batch *m, struct mg_ffi_str *s, const void *buf,
                 size_t len) {
   s->ptr = (const char *) (uintptr_t) put(m, buf, len);
   s->len = s->ptr ? len : 0;
 }
 
-static void set_addr(struct mg_ffi_mgr *m, struct mg_ffi_str *s,
+static void set_addr(struct batch *m, struct mg_ffi_str *s,
                      struct mg_addr *a) {
   char buf[64];
   size_t n = mg_snprintf(buf, sizeof(buf), "%M", mg_print_ip_port, a);
@@ -95,7 +104,7 @@ static uint32_t flags_of(struct mg_connection *c) {
          (c->is_listening ? MG_FFI_F_LISTENER : 0);
 }
 
-static struct mg_ffi_event *push(struct mg_ffi_mgr *m, struct mg_connection *c,
+static struct mg_ffi_event *push(struct batch *m, struct mg_connection *c,
                                  uint32_t type) {
   struct ctx *x = (struct ctx *) c->fn_data;
   struct mg_ffi_event *e;
@@ -114,7 +123,7 @@ static struct mg_ffi_event *push(struct mg_ffi_mgr *m, struct mg_connection *c,
   return e;
 }
 
-static void on_http(struct mg_ffi_mgr *m, struct mg_connection *c,
+static void on_http(struct batch *m, struct mg_connection *c,
                     struct mg_http_message *hm) {
   struct mg_ffi_event *e = push(m, c, MG_FFI_EV_HTTP_MSG);
   size_t i, n = 0, hoff;
@@ -156,10 +165,10 @@ static void release(struct ctx *x) {
 
 static void handler(struct mg_connection *c, int ev, void *ev_data) {
   struct ctx *x = (struct ctx *) c->fn_data;
-  struct mg_ffi_mgr *m;
+  struct batch *m;
   struct mg_ffi_event *e;
   if (x == NULL) return;  // closed already
-  m = x->m;
+  m = &x->m->b[x->m->fill];
   switch (ev) {
     case MG_EV_ACCEPT:
       x->refs++;
@@ -217,7 +226,7 @@ static void handler(struct mg_connection *c, int ev, void *ev_data) {
 }
 
 // fix turns the offsets recorded during the poll into pointers.
-static void fix(struct mg_ffi_mgr *m, struct mg_ffi_str *s) {
+static void fix(struct batch *m, struct mg_ffi_str *s) {
   uintptr_t off = (uintptr_t) s->ptr;
   s->ptr = off ? m->data + off - 1 : "";
 }
@@ -225,24 +234,30 @@ static void fix(struct mg_ffi_mgr *m, struct mg_ffi_str *s) {
 int32_t mg_ffi_poll(struct mg_ffi_mgr *m, int32_t timeout_ms,
                     const struct mg_ffi_event **events) {
   size_t i, j;
+  struct batch *b;
   if (m == NULL || events == NULL) return MG_FFI_ERR_ARG;
-  m->len = m->nev = m->nreq = 0;
-  m->failed = 0;
-  mg_mgr_poll(&m->mgr, timeout_ms < 0 ? 0 : timeout_ms);
-  for (i = 0; i < m->nev; i++) {
-    struct mg_ffi_event *e = &m->evs[i];
+  b = &m->b[m->fill ^ 1];  // handed out by the last poll: now stale
+  b->len = b->nev = b->nreq = 0;
+  b->failed = 0;
+  // Events raised between polls are due now: do not wait for more.
+  if (m->b[m->fill].nev > 0 || timeout_ms < 0) timeout_ms = 0;
+  mg_mgr_poll(&m->mgr, timeout_ms);
+  b = &m->b[m->fill];
+  m->fill ^= 1;
+  for (i = 0; i < b->nev; i++) {
+    struct mg_ffi_event *e = &b->evs[i];
     struct mg_ffi_str *strs[] = {&e->method, &e->uri,   &e->query, &e->proto,
                                  &e->body,   &e->local, &e->remote};
-    for (j = 0; j < sizeof(strs) / sizeof(strs[0]); j++) fix(m, strs[j]);
+    for (j = 0; j < sizeof(strs) / sizeof(strs[0]); j++) fix(b, strs[j]);
     if (e->headers != NULL) {
-      struct mg_ffi_header *h = (struct mg_ffi_header *) (void *) (m->data +
+      struct mg_ffi_header *h = (struct mg_ffi_header *) (void *) (b->data +
                                                   (uintptr_t) e->headers - 1);
-      for (j = 0; j < e->nheaders; j++) fix(m, &h[j].name), fix(m, &h[j].value);
+      for (j = 0; j < e->nheaders; j++) fix(b, &h[j].name), fix(b, &h[j].value);
       e->headers = h;
     }
   }
-  *events = m->evs;
-  return m->failed ? MG_FFI_ERR_NOMEM : (int32_t) m->nev;
+  *events = b->evs;
+  return b->failed ? MG_FFI_ERR_NOMEM : (int32_t) b->nev;
 }
 
 // mongoose logs at debug level unless told otherwise; a library should be
@@ -266,11 +281,14 @@ struct mg_ffi_mgr *mg_ffi_mgr_new(void) {
 }
 
 void mg_ffi_mgr_free(struct mg_ffi_mgr *m) {
+  int i;
   if (m == NULL) return;
   mg_mgr_free(&m->mgr);  // fires CLOSE for every connection, freeing contexts
-  free(m->data);
-  free(m->evs);
-  free(m->reqs);
+  for (i = 0; i < 2; i++) {
+    free(m->b[i].data);
+    free(m->b[i].evs);
+    free(m->b[i].reqs);
+  }
   free(m);
 }
 
@@ -499,13 +517,14 @@ int32_t mg_ffi_http_chunk(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
 static struct mg_connection *request(struct mg_ffi_mgr *m, uint64_t id,
                                      struct mg_http_message *hm, int32_t *err) {
   struct mg_connection *c = find(m, id);
+  struct batch *b = m != NULL ? &m->b[m->fill ^ 1] : NULL;  // handed out
   size_t i;
   *err = MG_FFI_ERR_NOCONN;
   if (c == NULL) return NULL;
   *err = MG_FFI_ERR_NOREQ;
-  for (i = m->nreq; i > 0; i--) {
-    struct req *r = &m->reqs[i - 1];
-    if (r->id == id && mg_http_parse(m->data + r->off, r->len, hm) > 0) {
+  for (i = b->nreq; i > 0; i--) {
+    struct req *r = &b->reqs[i - 1];
+    if (r->id == id && mg_http_parse(b->data + r->off, r->len, hm) > 0) {
       *err = MG_FFI_OK;
       return c;
     }

@@ -119,6 +119,8 @@ MG_FFI_API struct mg_mgr *mg_ffi_mgr_raw(struct mg_ffi_mgr *m);
 
 // Runs one mongoose poll (waiting up to timeout_ms for I/O) and returns the
 // number of events, with *events pointing at them, valid until the next poll.
+// Events raised by calls made between polls (CONNECT of a UDP client,
+// WS_OPEN of an upgrade) come with the next poll, which then does not wait.
 MG_FFI_API int32_t mg_ffi_poll(struct mg_ffi_mgr *m, int32_t timeout_ms,
                                const struct mg_ffi_event **events);
 
