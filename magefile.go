@@ -27,6 +27,9 @@ func Build(ctx context.Context) error { return tasks.Build(ctx) }
 // Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
 func Verify(ctx context.Context) error { return tasks.Verify(ctx) }
 
+// Reproducible builds the selected targets twice from scratch and compares the libraries.
+func Reproducible(ctx context.Context) error { return tasks.Reproducible(ctx) }
+
 // Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
 func Bench(ctx context.Context) error { return tasks.Bench(ctx) }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/bench"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/container"
+	"github.com/mongoose-ffi/mongoose-ffi/build/repro"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
@@ -316,6 +317,39 @@ func Bench(ctx context.Context) error {
 		{Name: "nethttp", Cmd: []string{gobin, "-nethttp", "-port"}},
 	}, cfg.Out)
 	return err
+}
+
+// Reproducible builds the selected targets twice from scratch, in fresh
+// copies of the checkout with empty caches, and fails unless the libraries
+// are identical to each other and to out/'s (when built from the same inputs).
+func Reproducible(ctx context.Context) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	var in repro.Inputs
+	if in.MongooseSrc, err = mongoose.Sources(ctx, cfg.Cache, cfg.Out); err != nil {
+		return err
+	}
+	if in.OpenSSLSrc, err = openssl.Sources(ctx, cfg.Cache, cfg.Out); err != nil {
+		return err
+	}
+	z, err := zig.Ensure(ctx, cfg.Cache, cfg.Out)
+	if err != nil {
+		return err
+	}
+	in.Zig = z.Path
+	rows, err := repro.Run(ctx, cfg, in, ".", OutDir)
+	if err != nil {
+		return err
+	}
+	repro.Print(cfg.Out, rows)
+	for _, r := range rows {
+		if !r.OK() {
+			return fmt.Errorf("reproducible: %s differs between builds", r.Target)
+		}
+	}
+	return nil
 }
 
 // docker prepares the engine and the image for the checkout in the current
