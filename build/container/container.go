@@ -254,6 +254,7 @@ func (e *Engine) Build(ctx context.Context, root string, img *Image, version, re
 // Mounts are the host directories the container shares.
 type Mounts struct {
 	Repo, Cache, GoModCache, GoCache string
+	ReadOnly                         map[string]string // host path -> container path
 }
 
 // Run runs go tool mage with targets inside the image, as the calling user,
@@ -261,6 +262,14 @@ type Mounts struct {
 func (e *Engine) Run(ctx context.Context, img *Image, m Mounts, env []string, targets ...string) error {
 	args := []string{"run", "--rm", "--network", "host", "-w", "/src",
 		"-v", m.Repo + ":/src", "-v", m.Cache + ":/cache", "-v", m.GoModCache + ":/gomod", "-v", m.GoCache + ":/gocache"}
+	ro := make([]string, 0, len(m.ReadOnly))
+	for host, in := range m.ReadOnly {
+		ro = append(ro, host+":"+in+":ro")
+	}
+	sort.Strings(ro)
+	for _, v := range ro {
+		args = append(args, "-v", v)
+	}
 	if runtime.GOOS != "windows" {
 		// Files written into the repository belong to the caller.
 		args = append(args, "--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()))

@@ -425,6 +425,28 @@ func DockerTargets(ctx context.Context, targets ...string) error {
 			env = append(env, k+"="+v)
 		}
 	}
+	// Local copies of the sources (for offline use) are shared read-only.
+	m.ReadOnly = map[string]string{}
+	for _, k := range []string{mongoose.LocalEnv, openssl.LocalEnv} {
+		v := os.Getenv(k)
+		if v == "" {
+			continue
+		}
+		host, err := filepath.Abs(v)
+		if err != nil {
+			return fmt.Errorf("%s=%s: %v", k, v, err)
+		}
+		st, err := os.Stat(host)
+		if err != nil {
+			return fmt.Errorf("%s=%s: %v; point it at a directory or file holding the pinned sources", k, v, err)
+		}
+		in := "/local/" + strings.ToLower(k)
+		if !st.IsDir() {
+			in += "/" + filepath.Base(host)
+		}
+		m.ReadOnly[host] = in
+		env = append(env, k+"="+in)
+	}
 	return e.Run(ctx, img, m, env, targets...)
 }
 
