@@ -440,11 +440,14 @@ func DockerTargets(ctx context.Context, targets ...string) error {
 		if err != nil {
 			return fmt.Errorf("%s=%s: %v; point it at a directory or file holding the pinned sources", k, v, err)
 		}
+		// A named file brings its siblings (a tarball's signature).
 		in := "/local/" + strings.ToLower(k)
-		if !st.IsDir() {
+		if st.IsDir() {
+			m.ReadOnly[host] = in
+		} else {
+			m.ReadOnly[filepath.Dir(host)] = in
 			in += "/" + filepath.Base(host)
 		}
-		m.ReadOnly[host] = in
 		env = append(env, k+"="+in)
 	}
 	return e.Run(ctx, img, m, env, targets...)
