@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,6 +146,10 @@ func crossTests(ctx context.Context) (ran, skipped int, err error) {
 	}
 	for _, leg := range crossLegs {
 		t, _ := target.Lookup(leg.target)
+		if !slices.Contains(cfg.Targets, t) {
+			fmt.Fprintf(cfg.Out, "%s tests: not selected by %s\n", t, config.TargetsEnv)
+			continue
+		}
 		if reason := runnerMissing(ctx, leg); reason != "" {
 			fmt.Fprintf(cfg.Out, "\n*** SKIPPED %s tests: %s; install %s\n\n", leg.target, reason, leg.install)
 			skipped++
