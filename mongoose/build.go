@@ -38,7 +38,7 @@ var (
 func Header() []byte { return slices.Clone(glueH) }
 
 // recipe is bumped whenever the steps below change what they produce.
-const recipe = 4
+const recipe = 5
 
 // defines configure mongoose for every target: OpenSSL for TLS, IPv6 on.
 var defines = []string{"MG_TLS=MG_TLS_OPENSSL", "MG_ENABLE_IPV6=1"}
@@ -267,6 +267,11 @@ func (b *builder) build(out string) error {
 	args = append(append(args, objs...), linkFlags[t.Format]...)
 	if err := run("link", args...); err != nil {
 		return err
+	}
+	if t.Format == target.PE {
+		if err := objfile.StampPE(filepath.Join(out, t.Library)); err != nil {
+			return err
+		}
 	}
 	// zig writes an import library beside a DLL; users of the FFI need none.
 	os.Remove(filepath.Join(out, strings.TrimSuffix(t.Library, ".dll")+".lib"))
