@@ -281,7 +281,11 @@ func (g *Manager) call(op string, id uint64, f func() int32) error {
 	if g.m == 0 {
 		return errClosed
 	}
-	return g.lib.check(fmt.Sprintf("%s on connection %d", op, id), f())
+	code := f()
+	if code >= 0 {
+		return nil // the hot path: no message is formatted
+	}
+	return g.lib.check(fmt.Sprintf("%s on connection %d", op, id), code)
 }
 
 // Addr returns a connection's local or remote address as "ip:port"; for a

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,11 +30,14 @@ type Settings struct {
 	Conns    int           // concurrent connections
 	Duration time.Duration // measured time per figure
 	Warmup   time.Duration
+	Rounds   int // every figure is measured this often, interleaved; the median counts
 }
 
 // Defaults suit a 2-core machine: enough connections to keep the server busy,
-// few enough that the load generator does not starve it.
-var Defaults = Settings{Conns: 8, Duration: 5 * time.Second, Warmup: time.Second}
+// few enough that the load generator does not starve it. Loopback figures on
+// two shared cores swing by 10-20% from one run to the next, so the servers
+// take turns over several rounds and each figure is the median.
+var Defaults = Settings{Conns: 8, Duration: 3 * time.Second, Warmup: time.Second, Rounds: 3}
 
 // Server is one server under test: a command that prints "ready".
 type Server struct {
@@ -53,26 +57,37 @@ type Result struct {
 }
 
 // Run measures HTTP requests/s for every server, and WebSocket messages/s
-// for those whose name says ws (see Measure), printing each figure.
+// for all but net/http, in s.Rounds interleaved rounds, and prints each
+// figure's median and the ratios of the Go binding to C.
 func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[string]float64, error) {
-	res := map[string]float64{}
-	for _, srv := range servers {
-		for _, kind := range []string{"http", "ws"} {
-			if kind == "ws" && strings.HasPrefix(srv.Name, "nethttp") {
-				continue // net/http has no WebSocket server of its own
+	rounds := max(s.Rounds, 1)
+	samples := map[string][]float64{}
+	var names []string
+	units := map[string]string{}
+	for r := 1; r <= rounds; r++ {
+		for _, srv := range servers {
+			for _, kind := range []string{"http", "ws"} {
+				if kind == "ws" && strings.HasPrefix(srv.Name, "nethttp") {
+					continue // net/http has no WebSocket server of its own
+				}
+				v, err := measure(ctx, s, srv, kind)
+				if err != nil {
+					return nil, fmt.Errorf("%s %s: %v", srv.Name, kind, err)
+				}
+				name := srv.Name + "-" + kind
+				if r == 1 {
+					names = append(names, name)
+					units[name] = map[string]string{"http": "req/s", "ws": "msg/s"}[kind]
+				}
+				samples[name] = append(samples[name], v)
+				fmt.Fprintf(out, "round %d/%d: %s %.0f %s\n", r, rounds, name, v, units[name])
 			}
-			v, err := measure(ctx, s, srv, kind)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %v", srv.Name, kind, err)
-			}
-			unit := "req/s"
-			if kind == "ws" {
-				unit = "msg/s"
-			}
-			name := srv.Name + "-" + kind
-			res[name] = v
-			fmt.Fprintf(out, "bench %s %.0f %s\n", name, v, unit)
 		}
+	}
+	res := map[string]float64{}
+	for _, name := range names {
+		res[name] = median(samples[name])
+		fmt.Fprintf(out, "bench %s %.0f %s\n", name, res[name], units[name])
 	}
 	for _, kind := range []string{"http", "ws"} {
 		if c, g := res["c-"+kind], res["go-"+kind]; c > 0 && g > 0 {
@@ -80,6 +95,15 @@ func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[
 		}
 	}
 	return res, nil
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
 }
 
 func measure(ctx context.Context, s Settings, srv Server, kind string) (float64, error) {

@@ -315,7 +315,8 @@ func Bench(ctx context.Context) error {
 	}
 	abs, _ := filepath.Abs(libs[0].Path)
 	s := bench.Defaults
-	fmt.Fprintf(cfg.Out, "bench: %d connections, %s per figure after %s warm-up, loopback, %d CPUs\n", s.Conns, s.Duration, s.Warmup, runtime.NumCPU())
+	fmt.Fprintf(cfg.Out, "bench: %d connections, %s per figure after %s warm-up, median of %d interleaved rounds, loopback, %d CPUs\n",
+		s.Conns, s.Duration, s.Warmup, s.Rounds, runtime.NumCPU())
 	_, err = bench.Run(ctx, s, []bench.Server{
 		{Name: "c", Cmd: []string{cbin}},
 		{Name: "go", Cmd: []string{gobin, "-port"}, Env: []string{"MONGOOSE_LIBRARY=" + abs}},
