@@ -414,7 +414,23 @@ func TestTLS13(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.TLS == nil || resp.TLS.Version != tls.VersionTLS13 || string(body) != "tls=true" {
-		t.Errorf("TLS 1.3 handshake: state %+v, body %q", resp.TLS, body)
+		t.Fatalf("TLS 1.3 handshake: state %+v, body %q", resp.TLS, body)
+	}
+	// OpenSSL 3.5 prefers the post-quantum hybrid, as Go's client does.
+	if resp.TLS.CurveID != tls.X25519MLKEM768 {
+		t.Errorf("TLS 1.3 key exchange: %v, want X25519MLKEM768", resp.TLS.CurveID)
+	}
+
+	// TLS 1.2 stays: ECDHE with AES-GCM, as older clients speak it.
+	tls12 := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: p.pool, MaxVersion: tls.VersionTLS12}}}
+	resp, err = tls12.Get("https://" + s.addr + "/")
+	if err != nil {
+		t.Fatalf("TLS 1.2 handshake: %v", err)
+	}
+	resp.Body.Close()
+	if resp.TLS.Version != tls.VersionTLS12 {
+		t.Errorf("TLS 1.2 handshake negotiated %x", resp.TLS.Version)
 	}
 
 	// Mutual TLS: the listener has a CA, so a client without a certificate fails.

@@ -40,6 +40,7 @@ var options = []option{
 	{"no-uplink", "Windows applink shim for the openssl tool, which is not built"},
 	{"no-winstore", "the Windows certificate store loader: CAs come from PEM in memory"},
 	{"no-dsa", "DSA certificates are obsolete and not allowed in TLS 1.3"},
+	{"no-dh", "finite-field DH (TLS 1.2 DHE suites, TLS 1.3 ffdhe groups): every current client offers ECDHE, which stays"},
 	{"no-ec2m", "binary-field curves: not used by TLS"},
 	{"no-gost", "GOST cipher suites"},
 	{"no-slh-dsa", "hash-based signatures: large, and not used in TLS"},
