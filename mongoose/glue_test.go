@@ -5,6 +5,7 @@ package mongoose
 // WebSocket client library, and net for TCP and UDP.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -491,6 +492,67 @@ func TestTLSClient(t *testing.T) {
 		}
 	}
 	t.Fatal("no response within 10 s")
+}
+
+// A reply on plain TCP leaves in the Reply (or Send) call itself: the client
+// reads it while nobody polls.
+func TestReplyLeavesAtOnce(t *testing.T) {
+	l := library(t)
+	mgr, err := l.NewManager()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	for _, kind := range []mongoose.Kind{mongoose.HTTP, mongoose.TCP} {
+		scheme := map[mongoose.Kind]string{mongoose.HTTP: "http", mongoose.TCP: "tcp"}[kind]
+		lid, err := mgr.Listen(kind, scheme+"://127.0.0.1:0", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, _ := mgr.Addr(lid, false)
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		var id uint64
+		for deadline := time.Now().Add(10 * time.Second); id == 0 && time.Now().Before(deadline); {
+			evs, err := mgr.Poll(20 * time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				if e.Type == mongoose.EvHTTPMsg || e.Type == mongoose.EvRead {
+					id = e.ID
+				}
+			}
+		}
+		if id == 0 {
+			t.Fatalf("%s: the request never arrived", scheme)
+		}
+		if kind == mongoose.HTTP {
+			err = mgr.Reply(id, 200, "", []byte("at once"))
+		} else {
+			err = mgr.Send(id, []byte("at once"))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		var body io.Reader = io.LimitReader(conn, int64(len("at once")))
+		if kind == mongoose.HTTP {
+			r, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("http: without a poll the client read no response (%v); want it sent by Reply", err)
+			}
+			body = r.Body
+		}
+		got, err := io.ReadAll(body)
+		if err != nil || string(got) != "at once" {
+			t.Errorf("%s: without a poll the client read %q, %v; want the reply sent by the call", scheme, got, err)
+		}
+	}
 }
 
 func TestStaleAndBadIDs(t *testing.T) {

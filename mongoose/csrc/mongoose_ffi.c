@@ -404,12 +404,32 @@ int32_t mg_ffi_addr(struct mg_ffi_mgr *m, uint64_t id, int32_t remote,
   return (int32_t) n;
 }
 
+// Sends a reply now instead of at the next poll, for plain TCP with nothing
+// queued before it: the bytes leave at once and mongoose need not switch
+// the socket's write interest on and off. What does not fit stays queued.
+static void flush(struct mg_connection *c, size_t queued_before) {
+  long n;
+  if (queued_before > 0 || c->send.len == 0 || c->is_tls || c->is_udp ||
+      c->is_connecting || c->is_resolving || c->is_closing) {
+    return;
+  }
+  n = mg_io_send(c, c->send.buf, c->send.len);
+  if (n > 0) {  // as mongoose's own write does; errors surface at the poll
+    mg_iobuf_del(&c->send, 0, (size_t) n);
+    mg_call(c, MG_EV_WRITE, &n);
+  }
+}
+
 int32_t mg_ffi_send(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
                     uint64_t len) {
   struct mg_connection *c = find(m, id);
+  size_t before;
   if (c == NULL) return MG_FFI_ERR_NOCONN;
   if (buf == NULL && len > 0) return MG_FFI_ERR_ARG;
-  return mg_send(c, buf, (size_t) len) ? MG_FFI_OK : MG_FFI_ERR_SEND;
+  before = c->send.len;
+  if (!mg_send(c, buf, (size_t) len)) return MG_FFI_ERR_SEND;
+  flush(c, before);
+  return MG_FFI_OK;
 }
 
 int32_t mg_ffi_close(struct mg_ffi_mgr *m, uint64_t id, int32_t how) {
@@ -480,9 +500,11 @@ int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id, int32_t status,
                           const char *headers, const void *body,
                           uint64_t body_len) {
   int32_t err;
+  size_t before;
   struct mg_connection *c = find_http(m, id, status, &err);
   if (c == NULL) return err;
   if (body == NULL && body_len > 0) return MG_FFI_ERR_ARG;
+  before = c->send.len;
   // Not mg_http_reply: the body is bytes, not a format string.
   mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %llu\r\n\r\n", status,
             reason(status), headers ? headers : "",
@@ -491,25 +513,32 @@ int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id, int32_t status,
   // mongoose holds the connection's next request until the response is
   // complete; this one is, so let it parse on (as mg_http_reply does).
   c->is_resp = 0;
+  flush(c, before);
   return MG_FFI_OK;
 }
 
 int32_t mg_ffi_http_chunk_start(struct mg_ffi_mgr *m, uint64_t id,
                                 int32_t status, const char *headers) {
   int32_t err;
+  size_t before;
   struct mg_connection *c = find_http(m, id, status, &err);
   if (c == NULL) return err;
+  before = c->send.len;
   mg_printf(c, "HTTP/1.1 %d %s\r\n%sTransfer-Encoding: chunked\r\n\r\n",
             status, reason(status), headers ? headers : "");
+  flush(c, before);
   return MG_FFI_OK;
 }
 
 int32_t mg_ffi_http_chunk(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
                           uint64_t len) {
   struct mg_connection *c = find(m, id);
+  size_t before;
   if (c == NULL) return MG_FFI_ERR_NOCONN;
   if (buf == NULL && len > 0) return MG_FFI_ERR_ARG;
+  before = c->send.len;
   mg_http_write_chunk(c, (const char *) buf, (size_t) len);
+  flush(c, before);
   return MG_FFI_OK;
 }
 
@@ -577,12 +606,15 @@ int32_t mg_ffi_ws_upgrade(struct mg_ffi_mgr *m, uint64_t id,
 
 int32_t mg_ffi_ws_send(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
                        uint64_t len, int32_t op) {
+  size_t before;
   struct mg_connection *c = find(m, id);
   if (c == NULL) return MG_FFI_ERR_NOCONN;
   if (!c->is_websocket || op < 0 || op > 15 || (buf == NULL && len > 0)) {
     return MG_FFI_ERR_ARG;
   }
+  before = c->send.len;
   mg_ws_send(c, buf, (size_t) len, op);
+  flush(c, before);
   return MG_FFI_OK;
 }
 

@@ -147,6 +147,9 @@ MG_FFI_API int32_t mg_ffi_connect(struct mg_ffi_mgr *m, int32_t kind,
 MG_FFI_API int32_t mg_ffi_addr(struct mg_ffi_mgr *m, uint64_t id,
                                int32_t remote, char *out, uint64_t out_len);
 
+// Sending: on plain TCP with nothing queued, the bytes leave in the call
+// itself; otherwise (TLS, a full socket) they are queued and sent by polls.
+
 // Raw bytes: TCP stream, UDP datagram (to the last sender on a listener).
 MG_FFI_API int32_t mg_ffi_send(struct mg_ffi_mgr *m, uint64_t id,
                                const void *buf, uint64_t len);
