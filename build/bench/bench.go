@@ -37,7 +37,7 @@ type Settings struct {
 // few enough that the load generator does not starve it. Loopback figures on
 // two shared cores swing by 10-20% from one run to the next, so the servers
 // take turns over several rounds and each figure is the median.
-var Defaults = Settings{Conns: 8, Duration: 3 * time.Second, Warmup: time.Second, Rounds: 3}
+var Defaults = Settings{Conns: 8, Duration: 3 * time.Second, Warmup: time.Second, Rounds: 5}
 
 // Server is one server under test: a command that prints "ready".
 type Server struct {
@@ -58,7 +58,7 @@ type Result struct {
 
 // Run measures HTTP requests/s for every server, and WebSocket messages/s
 // for all but net/http, in s.Rounds interleaved rounds, and prints each
-// figure's median and the ratios of the Go binding to C.
+// figure's median and the ratios of the Go binding to C, paired by round.
 func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[string]float64, error) {
 	rounds := max(s.Rounds, 1)
 	samples := map[string][]float64{}
@@ -90,11 +90,27 @@ func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[
 		fmt.Fprintf(out, "bench %s %.0f %s\n", name, res[name], units[name])
 	}
 	for _, kind := range []string{"http", "ws"} {
-		if c, g := res["c-"+kind], res["go-"+kind]; c > 0 && g > 0 {
-			fmt.Fprintf(out, "ratio go-%s %.3f\n", kind, g/c)
+		if r, ok := pairedRatio(samples["go-"+kind], samples["c-"+kind]); ok {
+			fmt.Fprintf(out, "ratio go-%s %.3f\n", kind, r)
 		}
 	}
 	return res, nil
+}
+
+// pairedRatio is the median of num[i]/den[i]: each round's two figures were
+// measured a few seconds apart, so a machine that speeds up or slows down
+// between rounds moves both and leaves their ratio alone.
+func pairedRatio(num, den []float64) (float64, bool) {
+	var r []float64
+	for i := range min(len(num), len(den)) {
+		if den[i] > 0 {
+			r = append(r, num[i]/den[i])
+		}
+	}
+	if len(r) == 0 {
+		return 0, false
+	}
+	return median(r), true
 }
 
 func median(v []float64) float64 {

@@ -12,3 +12,15 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestPairedRatio(t *testing.T) {
+	// The machine halves its speed in round 2: both figures follow, their
+	// ratio does not. The ratio of the medians would be 72/90 = 0.8.
+	r, ok := pairedRatio([]float64{90, 45, 72}, []float64{100, 50, 90})
+	if !ok || r != 0.9 {
+		t.Errorf("pairedRatio = %v, %v; want 0.9", r, ok)
+	}
+	if _, ok := pairedRatio([]float64{1}, []float64{0}); ok {
+		t.Error("pairedRatio with no usable round reported a ratio")
+	}
+}
