@@ -503,9 +503,25 @@ func TestReplyLeavesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mgr.Close()
-	for _, kind := range []mongoose.Kind{mongoose.HTTP, mongoose.TCP} {
-		scheme := map[mongoose.Kind]string{mongoose.HTTP: "http", mongoose.TCP: "tcp"}[kind]
-		lid, err := mgr.Listen(kind, scheme+"://127.0.0.1:0", nil)
+	const msg = "at once"
+	for _, c := range []struct {
+		kind   mongoose.Kind
+		scheme string
+		send   func(id uint64) error
+		read   func(conn net.Conn) (io.Reader, error) // the reply's body
+	}{
+		{mongoose.HTTP, "http", func(id uint64) error { return mgr.Reply(id, 200, "", []byte(msg)) },
+			func(conn net.Conn) (io.Reader, error) {
+				r, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				if err != nil {
+					return nil, err
+				}
+				return r.Body, nil
+			}},
+		{mongoose.TCP, "tcp", func(id uint64) error { return mgr.Send(id, []byte(msg)) },
+			func(conn net.Conn) (io.Reader, error) { return io.LimitReader(conn, int64(len(msg))), nil }},
+	} {
+		lid, err := mgr.Listen(c.kind, c.scheme+"://127.0.0.1:0", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,28 +545,19 @@ func TestReplyLeavesAtOnce(t *testing.T) {
 			}
 		}
 		if id == 0 {
-			t.Fatalf("%s: the request never arrived", scheme)
+			t.Fatalf("%s: the request never arrived", c.scheme)
 		}
-		if kind == mongoose.HTTP {
-			err = mgr.Reply(id, 200, "", []byte("at once"))
-		} else {
-			err = mgr.Send(id, []byte("at once"))
-		}
-		if err != nil {
+		if err := c.send(id); err != nil {
 			t.Fatal(err)
 		}
 		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-		var body io.Reader = io.LimitReader(conn, int64(len("at once")))
-		if kind == mongoose.HTTP {
-			r, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				t.Fatalf("http: without a poll the client read no response (%v); want it sent by Reply", err)
-			}
-			body = r.Body
+		body, err := c.read(conn)
+		var got []byte
+		if err == nil {
+			got, err = io.ReadAll(body)
 		}
-		got, err := io.ReadAll(body)
-		if err != nil || string(got) != "at once" {
-			t.Errorf("%s: without a poll the client read %q, %v; want the reply sent by the call", scheme, got, err)
+		if err != nil || string(got) != msg {
+			t.Errorf("%s: without a poll the client read %q, %v; want the reply sent by the call", c.scheme, got, err)
 		}
 	}
 }

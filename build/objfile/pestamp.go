@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
 )
 
 // StampPE replaces a PE image's link timestamp, which zig sets from the clock
@@ -27,11 +29,7 @@ func StampPE(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".stamp-tmp"
-	if err := os.WriteFile(tmp, data, st.Mode().Perm()); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return cache.WriteFile(path, data, st.Mode().Perm())
 }
 
 // peTimestampOffset finds the COFF header's TimeDateStamp: after the "PE\0\0"
