@@ -40,8 +40,11 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
+	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
 
 var (
@@ -65,33 +68,14 @@ func library(t *testing.T) *mongoose.Library {
 			lib, libErr = mongoose.Open(p)
 			return
 		}
-		cfg, err := config.Load()
-		if err != nil {
-			libErr = err
+		libPath, libErr = buildForTest()
+		if libErr != nil {
 			return
 		}
-		tg, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
-		if !ok {
-			libErr = fmt.Errorf("no target for %s/%s", runtime.GOOS, runtime.GOARCH)
-			return
-		}
-		cfg.Targets = []target.Target{tg}
-		cfg.Out = io.Discard
-		out, err := os.MkdirTemp("", "mongoose-ffi-test-")
-		if err != nil {
-			libErr = err
-			return
-		}
-		libs, err := Build(context.Background(), cfg, out)
-		if err != nil {
-			libErr = err
-			return
-		}
-		libPath = libs[0].Path
 		lib, libErr = mongoose.Open(libPath)
 	})
 	if libErr != nil {
-		if strings.Contains(libErr.Error(), "cannot obtain mongoose") {
+		if errors.Is(libErr, source.ErrNoSource) {
 			msg := "SKIPPED: mongoose's source is not available, so the library cannot be built: set MONGOOSE_SRC (see README)\n" + libErr.Error()
 			fmt.Fprintln(os.Stderr, "\n*** "+msg)
 			t.Skip(msg)
@@ -99,6 +83,52 @@ func library(t *testing.T) *mongoose.Library {
 		t.Fatal(libErr)
 	}
 	return lib
+}
+
+// buildForTest builds (or finds cached) the library for this machine into a
+// temporary directory, running the build's steps in the pipeline's order
+// (build/pipeline cannot be imported here: it imports this package).
+func buildForTest() (string, error) {
+	ctx := context.Background()
+	cfg, err := config.Load()
+	if err != nil {
+		return "", err
+	}
+	tg, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
+	if !ok {
+		return "", fmt.Errorf("no target for %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
+	cfg.Out = io.Discard
+	mpin, err := Pin()
+	if err != nil {
+		return "", err
+	}
+	msrc, err := Sources(ctx, mpin, cfg.Cache, cfg.Out)
+	if err != nil {
+		return "", err
+	}
+	opin, err := openssl.Pin()
+	if err != nil {
+		return "", err
+	}
+	osrc, err := openssl.Sources(ctx, opin, cfg.Cache, cfg.Out)
+	if err != nil {
+		return "", err
+	}
+	z, err := zig.Ensure(ctx, cfg.Cache, cfg.Out)
+	if err != nil {
+		return "", err
+	}
+	ossl, err := (&openssl.Builder{Config: cfg, Zig: z, Pin: opin, Release: osrc}).Build(ctx, tg)
+	if err != nil {
+		return "", err
+	}
+	out, err := os.MkdirTemp("", "mongoose-ffi-test-")
+	if err != nil {
+		return "", err
+	}
+	l, err := (&Builder{Config: cfg, Zig: z, Pin: mpin, Sources: msrc}).Build(ctx, tg, ossl, out)
+	return l.Path, err
 }
 
 // server runs a manager on its own goroutine, handing each event to handle.

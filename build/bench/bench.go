@@ -46,9 +46,6 @@ type Server struct {
 	Env  []string
 }
 
-// CServerSource is the ceiling's C source, for the build to compile.
-func CServerSource() []byte { return cserver }
-
 // Result is one figure.
 type Result struct {
 	Name  string
