@@ -11,9 +11,9 @@
 // own file of this package (or a package of its own, with a one-line type
 // here), keep its results in a State field (per target: a map keyed by
 // target.Target), add it to Stages in order, and add a one-line mage target
-// with mg.SerialCtxDeps on the stages it reads. A stage that must skip (its
-// input is missing) returns an error matching ErrSkip, which Run reports and
-// does not count as a failure.
+// with mg.SerialCtxDeps on the stages it reads. A stage that must skip (a
+// tool is missing) returns testrun.Skip's error, which prints one banner and
+// matches ErrSkip: Run does not count it as a failure.
 package pipeline
 
 import (
@@ -27,6 +27,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/testrun"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
@@ -56,8 +57,8 @@ type Stage interface {
 }
 
 // ErrSkip is matched (errors.Is) by a stage's error when it could not run
-// here and says so loudly instead of failing.
-var ErrSkip = errors.New("skipped")
+// here and said so loudly (testrun.Skip) instead of failing.
+var ErrSkip = testrun.ErrSkipped
 
 // OutDir is where libraries are installed, relative to the repository root.
 const OutDir = "out"

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -100,15 +102,17 @@ func missing(ctx context.Context, e target.Emulator) string {
 	return ""
 }
 
-// majorVersion reads the first number of a version line such as
+// versionNumber is the first dotted number in a version line.
+var versionNumber = regexp.MustCompile(`(\d+)\.\d`)
+
+// majorVersion reads the major version from a line such as
 // "wine-8.0 (Debian 8.0~repack-4)" or "qemu-aarch64 version 9.2.0"; 0 if none.
 func majorVersion(v string) int {
-	i := strings.IndexAny(v, "0123456789")
-	if i < 0 {
+	m := versionNumber.FindStringSubmatch(v)
+	if m == nil {
 		return 0
 	}
-	var major int
-	fmt.Sscanf(v[i:], "%d", &major)
+	major, _ := strconv.Atoi(m[1])
 	return major
 }
 
