@@ -113,7 +113,7 @@ func CheckArchive(path string, t target.Target) (int, error) {
 	for _, m := range members {
 		format, arch, err := Describe(m.Data)
 		if err != nil {
-			return 0, fmt.Errorf("%s(%s): %v", path, m.Name, err)
+			return 0, fmt.Errorf("%s(%s): %w", path, m.Name, err)
 		}
 		if format != t.Format || arch != t.ObjArch {
 			return 0, fmt.Errorf("%s(%s): %s %s object, want %s %s for %s", path, m.Name, format, arch, t.Format, t.ObjArch, t)

@@ -166,7 +166,7 @@ func (r *Request) gather(ctx context.Context, tmp string) error {
 func (r *Request) fromLocal(local, tmp string) error {
 	st, err := os.Stat(local)
 	if err != nil {
-		return fmt.Errorf("%s=%s: %v; point it at a directory holding %s, or one of those files", r.LocalEnv, local, err, names(r.pinned()))
+		return fmt.Errorf("%s=%s: %w; point it at a directory holding %s, or one of those files", r.LocalEnv, local, err, names(r.pinned()))
 	}
 	dir := local
 	if !st.IsDir() {

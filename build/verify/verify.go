@@ -32,7 +32,7 @@ func Open(file string) (*Library, error) {
 	}
 	format, arch, err := objfile.Describe(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	l := &Library{Path: file, Size: int64(len(data)), Format: format, Arch: arch}
 	switch format {
@@ -44,7 +44,7 @@ func Open(file string) (*Library, error) {
 		err = readMachO(data, l)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	slices.Sort(l.Exports)
 	l.Exports = slices.Compact(l.Exports)
