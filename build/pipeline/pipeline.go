@@ -107,14 +107,34 @@ var (
 func Run(ctx context.Context, stage Stage) error {
 	mu.Lock()
 	defer mu.Unlock()
+	s, err := sharedState()
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx, stage)
+}
+
+// Config is the invocation's configuration, for targets outside the
+// pipeline (the container's).
+func Config() (*config.Config, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	s, err := sharedState()
+	if err != nil {
+		return nil, err
+	}
+	return s.Config, nil
+}
+
+func sharedState() (*State, error) {
 	if shared == nil {
 		s, err := NewState(nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		shared = s
 	}
-	return shared.Run(ctx, stage)
+	return shared, nil
 }
 
 // Run runs one stage of Stages over s, once.

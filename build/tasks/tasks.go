@@ -11,6 +11,7 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/container"
+	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
@@ -41,7 +42,7 @@ func gitOut(ctx context.Context, args ...string) string {
 
 // DockerBase makes sure the Dockerfile's base image exists locally.
 func DockerBase(ctx context.Context) error {
-	cfg, err := config.Load()
+	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func DockerBase(ctx context.Context) error {
 
 // DockerImage builds the toolchain image if its definition changed.
 func DockerImage(ctx context.Context) error {
-	cfg, err := config.Load()
+	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ var settings = container.Settings{
 // DockerTargets runs mage targets in the image, with the repository, the
 // kit's cache and Go's caches mounted.
 func DockerTargets(ctx context.Context, targets ...string) error {
-	cfg, err := config.Load()
+	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
 	}
