@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"slices"
 
+	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/testrun"
 )
@@ -28,8 +31,12 @@ type Test struct{}
 func (Test) String() string { return "test" }
 
 func (Test) Run(ctx context.Context, s *State) error {
+	env, err := nativeLibrary(ctx, s)
+	if err != nil {
+		return err
+	}
 	for _, m := range testrun.Modules {
-		if err := testrun.Go(ctx, s.Out, m, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
+		if err := testrun.Go(ctx, s.Out, m, env, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
 			return err
 		}
 	}
@@ -48,6 +55,30 @@ func (Test) Run(ctx context.Context, s *State) error {
 	// One closing line for the whole run: each module and cross leg is a suite.
 	fmt.Fprintf(s.Out, "suites: %d passed, 0 failed, %d skipped\n", len(testrun.Modules)+ran, skipped)
 	return nil
+}
+
+// nativeLibrary builds this machine's library for the binding's tests and
+// names it in $MONGOOSE_LIBRARY. Without mongoose's source the binding's
+// library tests skip loudly, as the glue tests do.
+func nativeLibrary(ctx context.Context, s *State) ([]string, error) {
+	t, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
+	if !ok {
+		testrun.Skip(s.Out, "binding library tests", fmt.Sprintf("no target for this machine (%s/%s)", runtime.GOOS, runtime.GOARCH))
+		return nil, nil
+	}
+	err := s.Build(ctx, t)
+	if errors.Is(err, source.ErrNoSource) {
+		testrun.Skip(s.Out, "binding library tests", err.Error())
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lib, err := filepath.Abs(s.Libraries[t].Path)
+	if err != nil {
+		return nil, err
+	}
+	return []string{binding.EnvLibrary + "=" + lib}, nil
 }
 
 // crossTargets are the rows of table whose tests run under an emulator, in

@@ -11,9 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
@@ -25,10 +27,12 @@ var Modules = []string{".", "binding"}
 // skip, not a failure.
 var ErrSkipped = errors.New("skipped")
 
-// Go runs the go command in dir with its output on out.
-func Go(ctx context.Context, out io.Writer, dir string, args ...string) error {
+// Go runs the go command in dir, with env added to the environment and the
+// output on out.
+func Go(ctx context.Context, out io.Writer, dir string, env []string, args ...string) error {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go %v: %w", args, err)
@@ -52,7 +56,7 @@ func Lint(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("building staticcheck: %w", err)
 	}
 	for _, m := range Modules {
-		if err := Go(ctx, out, m, "vet", "./..."); err != nil {
+		if err := Go(ctx, out, m, nil, "vet", "./..."); err != nil {
 			return err
 		}
 		cmd := exec.CommandContext(ctx, strings.TrimSpace(string(sc)), "./...")
@@ -116,16 +120,23 @@ func majorVersion(v string) int {
 	return major
 }
 
-// Cross builds the glue test binary for t into workDir and runs it under t's
-// emulator against lib, the library built natively for t.
+// suite is a package whose tests also run under emulators.
+type suite struct {
+	name, module, pkg string
+	skip              string // tests that cannot run there (-test.skip)
+}
+
+// crossSuites: the kit's glue tests and the binding's own; the README test
+// needs the go command, which an emulated program does not have.
+var crossSuites = []suite{
+	{"glue", ".", "./mongoose", ""},
+	{"binding", "binding", "./mongoose", "^TestREADMESnippets$"},
+}
+
+// Cross builds each suite's test binary for t into workDir and runs it
+// under t's emulator against lib, the library built natively for t.
 func Cross(ctx context.Context, out io.Writer, t target.Target, lib, workDir string) error {
 	e := t.Emulator
-	bin := filepath.Join(workDir, "glue-"+t.Dir()+".test"+e.Exe)
-	build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./mongoose")
-	build.Env = append(os.Environ(), "GOOS="+t.OS, "GOARCH="+t.Arch, "CGO_ENABLED=0")
-	if b, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the %s test binary: %w\n%s", t, err, b)
-	}
 	abs, err := filepath.Abs(lib)
 	if err != nil {
 		return err
@@ -133,12 +144,28 @@ func Cross(ctx context.Context, out io.Writer, t target.Target, lib, workDir str
 	if e.Path != nil {
 		abs = e.Path(abs)
 	}
-	fmt.Fprintf(out, "glue tests for %s under %s\n", t, e.Runner[0])
-	cmd := exec.CommandContext(ctx, e.Runner[0], append(e.Runner[1:], bin, "-test.count=1", "-test.v")...)
-	cmd.Env = append(append(os.Environ(), mongoose.TestLibraryEnv+"="+abs), e.Env...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s glue tests under %s: %w", t, e.Runner[0], err)
+	for _, s := range crossSuites {
+		bin, err := filepath.Abs(filepath.Join(workDir, s.name+"-"+t.Dir()+".test"+e.Exe))
+		if err != nil {
+			return err
+		}
+		build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, s.pkg)
+		build.Dir = s.module
+		build.Env = append(os.Environ(), "GOOS="+t.OS, "GOARCH="+t.Arch, "CGO_ENABLED=0")
+		if b, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("building the %s %s test binary: %w\n%s", t, s.name, err, b)
+		}
+		args := slices.Concat(e.Runner[1:], []string{bin, "-test.count=1", "-test.v"})
+		if s.skip != "" {
+			args = append(args, "-test.skip", s.skip)
+		}
+		fmt.Fprintf(out, "%s tests for %s under %s\n", s.name, t, e.Runner[0])
+		cmd := exec.CommandContext(ctx, e.Runner[0], args...)
+		cmd.Env = append(append(os.Environ(), mongoose.TestLibraryEnv+"="+abs, binding.EnvLibrary+"="+abs), e.Env...)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s %s tests under %s: %w", t, s.name, e.Runner[0], err)
+		}
 	}
 	return nil
 }
