@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,6 +66,9 @@ type OpenSSL struct{}
 func (OpenSSL) String() string { return "openssl" }
 
 func (OpenSSL) Run(ctx context.Context, s *State) error {
+	if err := errors.Join(need(Sources{}, s.OpenSSLSrc != ""), need(Zig{}, s.Zig != nil)); err != nil {
+		return err
+	}
 	start := time.Now()
 	b := &openssl.Builder{Config: s.Config, Zig: s.Zig, Pin: s.OpenSSLPin, Release: s.OpenSSLSrc}
 	for _, t := range s.Targets {
@@ -87,13 +91,20 @@ type Library struct{}
 func (Library) String() string { return "library" }
 
 func (Library) Run(ctx context.Context, s *State) error {
+	if err := errors.Join(need(Sources{}, s.MongooseSrc != ""), need(Zig{}, s.Zig != nil)); err != nil {
+		return err
+	}
 	start := time.Now()
 	b := &mongoose.Builder{Config: s.Config, Zig: s.Zig, Pin: s.MongoosePin, Sources: s.MongooseSrc}
 	for _, t := range s.Targets {
 		if _, ok := s.Libraries[t]; ok {
 			continue
 		}
-		l, err := b.Build(ctx, t, s.OpenSSL[t], s.OutDir)
+		ossl, ok := s.OpenSSL[t]
+		if err := need(OpenSSL{}, ok); err != nil {
+			return fmt.Errorf("%s: %w", t, err)
+		}
+		l, err := b.Build(ctx, t, ossl, s.OutDir)
 		if err != nil {
 			return err
 		}

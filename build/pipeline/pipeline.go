@@ -170,3 +170,12 @@ func (s *State) Build(ctx context.Context, targets ...target.Target) error {
 	}
 	return nil
 }
+
+// need fails clearly when a stage reads what an earlier stage has not made:
+// the mage target is missing an mg.SerialCtxDeps.
+func need(stage Stage, made bool) error {
+	if made {
+		return nil
+	}
+	return fmt.Errorf("needs the %s stage to run first (mg.SerialCtxDeps in magefile.go)", stage)
+}

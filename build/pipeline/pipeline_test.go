@@ -122,3 +122,12 @@ func TestStagesRunOnceInDeclaredOrder(t *testing.T) {
 		t.Errorf("a skipping stage: err %v, banner %q; want no error and the banner", err, banner.String())
 	}
 }
+
+func TestStageSaysWhichEarlierStageIsMissing(t *testing.T) {
+	linux, _ := target.Lookup("linux/amd64")
+	s := &State{Out: io.Discard, Targets: []target.Target{linux}, done: map[string]bool{}}
+	err := s.Run(context.Background(), Library{})
+	if err == nil || !strings.Contains(err.Error(), "needs the sources stage") || !strings.Contains(err.Error(), "needs the zig stage") {
+		t.Errorf("library without sources and zig: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/repro"
@@ -17,6 +18,9 @@ type Reproducible struct{}
 func (Reproducible) String() string { return "reproducible" }
 
 func (Reproducible) Run(ctx context.Context, s *State) error {
+	if err := errors.Join(need(Sources{}, s.MongooseSrc != ""), need(Zig{}, s.Zig != nil)); err != nil {
+		return err
+	}
 	in := repro.Inputs{MongooseSrc: s.MongooseSrc, OpenSSLSrc: s.OpenSSLSrc, Zig: s.Zig.Path}
 	rows, err := repro.Run(ctx, s.Config, in, ".", s.OutDir)
 	if err != nil {
