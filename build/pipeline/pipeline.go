@@ -4,8 +4,10 @@
 // every per-target result, keyed by target. A stage reads what earlier
 // stages put in the State and adds its own; no stage calls another.
 //
-// The magefile runs one stage per target, naming the stages a target needs
+// Each mage target runs one stage, naming the stages it needs first
 // with mg.SerialCtxDeps; Run runs each stage at most once per invocation.
+// Stages that need a library of their own (bench, the emulator legs) get it
+// from State.Build, which runs the build stages for those targets only.
 //
 // Adding a stage: write a small type with String and Run(ctx, *State) in its
 // own file of this package (or a package of its own, with a one-line type
