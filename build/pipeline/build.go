@@ -71,6 +71,7 @@ func (OpenSSL) Run(ctx context.Context, s *State) error {
 	}
 	start := time.Now()
 	b := &openssl.Builder{Config: s.Config, Zig: s.Zig, Pin: s.OpenSSLPin, Release: s.OpenSSLSrc}
+	n := 0
 	for _, t := range s.Targets {
 		if _, ok := s.OpenSSL[t]; ok {
 			continue
@@ -80,8 +81,11 @@ func (OpenSSL) Run(ctx context.Context, s *State) error {
 			return err
 		}
 		s.OpenSSL[t] = r
+		n++
 	}
-	fmt.Fprintf(s.Out, "openssl: %d targets ready in %s\n", len(s.Targets), time.Since(start).Round(10*time.Millisecond))
+	if n > 0 {
+		fmt.Fprintf(s.Out, "openssl: %d targets ready in %s\n", n, time.Since(start).Round(10*time.Millisecond))
+	}
 	return nil
 }
 
@@ -96,6 +100,7 @@ func (Library) Run(ctx context.Context, s *State) error {
 	}
 	start := time.Now()
 	b := &mongoose.Builder{Config: s.Config, Zig: s.Zig, Pin: s.MongoosePin, Sources: s.MongooseSrc}
+	n := 0
 	for _, t := range s.Targets {
 		if _, ok := s.Libraries[t]; ok {
 			continue
@@ -114,8 +119,11 @@ func (Library) Run(ctx context.Context, s *State) error {
 			return err
 		}
 		fmt.Fprintf(s.Out, "%-14s %-34s %6.2f MB %4d exports\n", l.Target, l.Path, float64(st.Size())/1e6, len(l.Exports))
+		n++
 	}
-	fmt.Fprintf(s.Out, "build: %d targets ready in %s\n", len(s.Targets), time.Since(start).Round(10*time.Millisecond))
+	if n > 0 {
+		fmt.Fprintf(s.Out, "build: %d targets ready in %s\n", n, time.Since(start).Round(10*time.Millisecond))
+	}
 	return nil
 }
 
