@@ -36,13 +36,13 @@ func (e *cEvent) headerSlice() []cHeader {
 	return unsafe.Slice(e.headers, e.nheaders)
 }
 
-// entryPoints are the entry points called per request, by address: purego.SyscallN
+// hot are the entry points called per request, by address: purego.SyscallN
 // costs a fraction of a reflection-built function's call.
-type entryPoints struct {
+type hot struct {
 	poll, send, reply, chunk, wsSend uintptr
 }
 
-func (h *entryPoints) register(lib uintptr) error {
+func (h *hot) register(lib uintptr) error {
 	for name, p := range map[string]*uintptr{"mg_ffi_poll": &h.poll, "mg_ffi_send": &h.send,
 		"mg_ffi_http_reply": &h.reply, "mg_ffi_http_chunk": &h.chunk, "mg_ffi_ws_send": &h.wsSend} {
 		var err error
@@ -53,12 +53,12 @@ func (h *entryPoints) register(lib uintptr) error {
 	return nil
 }
 
-// call invokes an entry point of entryPoints that returns int32. Like SyscallN, it
+// call invokes a hot entry point that returns int32. Like SyscallN, it
 // keeps what its uintptr arguments point to alive and in place for the call.
 //
 //go:uintptrescapes
-func call(entry uintptr, args ...uintptr) int32 {
-	r, _, _ := purego.SyscallN(entry, args...)
+func call(fn uintptr, args ...uintptr) int32 {
+	r, _, _ := purego.SyscallN(fn, args...)
 	return int32(r)
 }
 

@@ -15,9 +15,9 @@ import (
 
 // Run polls until ctx is done, handing every event to handle. It returns
 // ctx's error, or the first poll error.
-func (mgr *Manager) Run(ctx context.Context, handle func(*Event)) error {
+func (g *Manager) Run(ctx context.Context, handle func(*Event)) error {
 	for ctx.Err() == nil {
-		events, err := mgr.Poll(50 * time.Millisecond)
+		events, err := g.Poll(50 * time.Millisecond)
 		if err != nil {
 			return err
 		}
@@ -33,21 +33,21 @@ func (mgr *Manager) Run(ctx context.Context, handle func(*Event)) error {
 // (so a slow handler holds up every connection), and ignores other events.
 // The ResponseWriter buffers the body and sends it with Content-Length when
 // the handler returns; Flush switches to a chunked response.
-func (mgr *Manager) HTTPHandler(h http.Handler) func(*Event) {
+func (g *Manager) HTTPHandler(h http.Handler) func(*Event) {
 	return func(e *Event) {
 		if e.Type != EvHTTPMsg || e.Flags&FlagClient != 0 {
 			return
 		}
-		w := &responseWriter{mgr: mgr, id: e.ID, header: http.Header{}}
+		w := &responseWriter{g: g, id: e.ID, header: http.Header{}}
 		r, err := request(e)
 		if err != nil {
-			mgr.Reply(e.ID, http.StatusBadRequest, "Content-Type: text/plain\r\n", []byte(err.Error()+"\n"))
+			g.Reply(e.ID, http.StatusBadRequest, "Content-Type: text/plain\r\n", []byte(err.Error()+"\n"))
 			return
 		}
 		if !serve(h, w, r) {
 			// Like net/http: a panicking handler gets no normal response.
 			if w.chunked {
-				mgr.CloseConn(e.ID, true)
+				g.CloseConn(e.ID, true)
 				return
 			}
 			w.header, w.status, w.wrote = http.Header{}, http.StatusInternalServerError, true
@@ -100,7 +100,7 @@ func request(e *Event) (*http.Request, error) {
 }
 
 type responseWriter struct {
-	mgr     *Manager
+	g       *Manager
 	id      uint64
 	header  http.Header
 	status  int
@@ -126,7 +126,7 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	}
 	if w.chunked {
 		if len(b) > 0 {
-			w.err = w.mgr.Chunk(w.id, b)
+			w.err = w.g.Chunk(w.id, b)
 		}
 		return len(b), w.err
 	}
@@ -142,12 +142,12 @@ func (w *responseWriter) Flush() {
 	}
 	if !w.chunked {
 		w.chunked = true
-		if w.err = w.mgr.ReplyChunked(w.id, w.status, w.headerBlock()); w.err != nil {
+		if w.err = w.g.ReplyChunked(w.id, w.status, w.headerBlock()); w.err != nil {
 			return
 		}
 	}
 	if w.body.Len() > 0 {
-		w.err = w.mgr.Chunk(w.id, w.body.Bytes())
+		w.err = w.g.Chunk(w.id, w.body.Bytes())
 		w.body.Reset()
 	}
 }
@@ -156,10 +156,10 @@ func (w *responseWriter) finish() {
 	w.WriteHeader(http.StatusOK)
 	if w.chunked {
 		w.Flush()
-		w.mgr.Chunk(w.id, nil)
+		w.g.Chunk(w.id, nil)
 		return
 	}
-	w.mgr.Reply(w.id, w.status, w.headerBlock(), w.body.Bytes())
+	w.g.Reply(w.id, w.status, w.headerBlock(), w.body.Bytes())
 }
 
 // headerBlock renders the headers as "Name: value\r\n" lines, leaving out

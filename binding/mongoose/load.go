@@ -30,11 +30,11 @@ func LibraryName() string {
 
 // Library is a loaded mongoose-ffi library. Load it once per process.
 type Library struct {
-	Path           string      // where it was loaded from
-	Version        string      // mongoose's version
-	OpenSSLVersion string      // OpenSSL's version string
-	funcs          functions   // bound by purego, for calls off the request path
-	entries        entryPoints // called by address per request, see call
+	Path           string // where it was loaded from
+	Version        string // mongoose's version
+	OpenSSLVersion string // OpenSSL's version string
+	fn             functions
+	hot            hot
 }
 
 // Open loads the library. With path "", it tries $MONGOOSE_LIBRARY, then the
@@ -85,11 +85,11 @@ func load(path string) (lib *Library, err error) {
 		return nil, fmt.Errorf("library ABI version %d, this binding speaks %d: use a library and binding from the same release", v, ABIVersion)
 	}
 	lib = &Library{Path: path}
-	lib.funcs.register(h)
-	if err := lib.entries.register(h); err != nil {
+	lib.fn.register(h)
+	if err := lib.hot.register(h); err != nil {
 		return nil, err
 	}
-	lib.Version, lib.OpenSSLVersion = lib.funcs.version(), lib.funcs.opensslVersion()
+	lib.Version, lib.OpenSSLVersion = lib.fn.version(), lib.fn.opensslVersion()
 	return lib, nil
 }
 
@@ -121,7 +121,7 @@ func (l *Library) check(op string, code int32) error {
 	if code >= 0 {
 		return nil
 	}
-	return &Error{Op: op, Code: code, Msg: l.funcs.strerror(code)}
+	return &Error{Op: op, Code: code, Msg: l.fn.strerror(code)}
 }
 
 var errClosed = errors.New("mongoose: manager is closed")
