@@ -8,6 +8,21 @@
 
 #include <stddef.h>
 
+#if defined(_WIN32)
+typedef SRWLOCK mg_ffi_lock;
+#define MG_FFI_LOCK_INIT(l) InitializeSRWLock(l)
+#define MG_FFI_LOCK(l) AcquireSRWLockExclusive(l)
+#define MG_FFI_UNLOCK(l) ReleaseSRWLockExclusive(l)
+#define MG_FFI_LOCK_FREE(l) ((void) (l))
+#else
+#include <pthread.h>
+typedef pthread_mutex_t mg_ffi_lock;
+#define MG_FFI_LOCK_INIT(l) pthread_mutex_init((l), NULL)
+#define MG_FFI_LOCK(l) pthread_mutex_lock(l)
+#define MG_FFI_UNLOCK(l) pthread_mutex_unlock(l)
+#define MG_FFI_LOCK_FREE(l) pthread_mutex_destroy(l)
+#endif
+
 #if MG_TLS == MG_TLS_OPENSSL
 #include <openssl/crypto.h>
 #endif
@@ -53,10 +68,34 @@ struct batch {
 // Two batches: the host reads the one the last poll handed out while events
 // raised between polls (a UDP connect, a WebSocket upgrade) fill the other,
 // so neither is lost nor moved under the host's feet.
+// --- Wakeup queue (lossless wakeups) ---
+// mongoose's mg_wakeup sends each payload as a datagram over a UDP socket
+// pair: a full socket buffer or a payload over 64 KB drops it while the
+// call reports success. The glue queues payloads itself, under a lock,
+// bounded in bytes, and sends mongoose's pipe a bare wake only when the
+// queue turns non-empty; mg_ffi_poll then delivers the whole queue in order.
+struct wmsg {
+  struct wmsg *next;
+  uint64_t id;
+  size_t len;
+  char data[];
+};
+
+struct wqueue {
+  mg_ffi_lock lock;
+  struct wmsg *head, *tail;
+  size_t bytes;  // payloads plus per-message overhead
+  int closed;    // mg_ffi_mgr_free has begun
+};
+
+// A message costs its payload plus this, against MG_FFI_WAKEUP_QUEUE_MAX.
+#define MG_FFI_WMSG_COST(len) ((len) + 48)
+
 struct mg_ffi_mgr {
   struct mg_mgr mgr;
   struct batch b[2];
   int fill;  // the batch being filled; the other one was handed out
+  struct wqueue wq;
 };
 
 // Buffers grow by doubling; failure marks the batch so that the host hears
@@ -225,6 +264,43 @@ static void handler(struct mg_connection *c, int ev, void *ev_data) {
   }
 }
 
+// The id mongoose's wake datagrams carry: no connection has it, so mongoose
+// dispatches nothing; it only ends the poll's wait.
+#define MG_FFI_WAKE_ID ((unsigned long) -1)
+
+static struct mg_connection *find(struct mg_ffi_mgr *m, uint64_t id);
+
+// wq_deliver turns the queued wakeups into WAKEUP events, in queue order.
+static void wq_deliver(struct mg_ffi_mgr *m) {
+  struct wmsg *w, *next;
+  struct mg_connection *c = NULL;
+  MG_FFI_LOCK(&m->wq.lock);
+  w = m->wq.head;
+  m->wq.head = m->wq.tail = NULL;
+  m->wq.bytes = 0;
+  MG_FFI_UNLOCK(&m->wq.lock);
+  for (; w != NULL; w = next) {
+    struct mg_ffi_event *e;
+    next = w->next;
+    if (c == NULL || (uint64_t) c->id != w->id) c = find(m, w->id);
+    if (c != NULL && (e = push(&m->b[m->fill], c, MG_FFI_EV_WAKEUP)) != NULL) {
+      set(&m->b[m->fill], &e->body, w->data, w->len);
+    }
+    free(w);
+  }
+}
+
+// wq_close refuses further wakeups and frees what is queued.
+static void wq_close(struct mg_ffi_mgr *m) {
+  struct wmsg *w, *next;
+  MG_FFI_LOCK(&m->wq.lock);
+  m->wq.closed = 1;
+  w = m->wq.head;
+  m->wq.head = m->wq.tail = NULL;
+  MG_FFI_UNLOCK(&m->wq.lock);
+  for (; w != NULL; w = next) next = w->next, free(w);
+}
+
 // fix turns the offsets recorded during the poll into pointers.
 static void fix(struct batch *m, struct mg_ffi_str *s) {
   uintptr_t off = (uintptr_t) s->ptr;
@@ -242,6 +318,7 @@ int32_t mg_ffi_poll(struct mg_ffi_mgr *m, int32_t timeout_ms,
   // Events raised between polls are due now: do not wait for more.
   if (m->b[m->fill].nev > 0 || timeout_ms < 0) timeout_ms = 0;
   mg_mgr_poll(&m->mgr, timeout_ms);
+  wq_deliver(m);
   b = &m->b[m->fill];
   m->fill ^= 1;
   for (i = 0; i < b->nev; i++) {
@@ -277,18 +354,21 @@ struct mg_ffi_mgr *mg_ffi_mgr_new(void) {
     free(m);
     return NULL;
   }
+  MG_FFI_LOCK_INIT(&m->wq.lock);
   return m;
 }
 
 void mg_ffi_mgr_free(struct mg_ffi_mgr *m) {
   int i;
   if (m == NULL) return;
+  wq_close(m);
   mg_mgr_free(&m->mgr);  // fires CLOSE for every connection, freeing contexts
   for (i = 0; i < 2; i++) {
     free(m->b[i].data);
     free(m->b[i].evs);
     free(m->b[i].reqs);
   }
+  MG_FFI_LOCK_FREE(&m->wq.lock);
   free(m);
 }
 
@@ -446,11 +526,45 @@ int32_t mg_ffi_close(struct mg_ffi_mgr *m, uint64_t id, int32_t how) {
 int32_t mg_ffi_wakeup(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
                       uint64_t len) {
   // No lookup here: this runs on other threads, and the connection list
-  // belongs to the polling one. An unknown id is dropped by mongoose.
+  // belongs to the polling one. mg_ffi_poll drops a wakeup whose connection
+  // has closed by the time it is delivered.
+  struct wmsg *w;
+  int was_empty;
   if (m == NULL || id == 0 || (buf == NULL && len > 0)) return MG_FFI_ERR_ARG;
-  return mg_wakeup(&m->mgr, (unsigned long) id, buf, (size_t) len)
-             ? MG_FFI_OK
-             : MG_FFI_ERR_SEND;
+  if (len > MG_FFI_WAKEUP_MAX) return MG_FFI_ERR_TOOBIG;
+  if ((w = (struct wmsg *) malloc(sizeof(*w) + (size_t) len)) == NULL) {
+    return MG_FFI_ERR_NOMEM;
+  }
+  w->next = NULL, w->id = id, w->len = (size_t) len;
+  if (len > 0) memcpy(w->data, buf, (size_t) len);
+  MG_FFI_LOCK(&m->wq.lock);
+  if (m->wq.closed) {
+    MG_FFI_UNLOCK(&m->wq.lock);
+    free(w);
+    return MG_FFI_ERR_CLOSED;
+  }
+  if (m->wq.bytes + MG_FFI_WMSG_COST(w->len) > MG_FFI_WAKEUP_QUEUE_MAX) {
+    MG_FFI_UNLOCK(&m->wq.lock);
+    free(w);
+    return MG_FFI_ERR_FULL;
+  }
+  was_empty = m->wq.head == NULL;
+  if (was_empty) {
+    m->wq.head = w;
+  } else {
+    m->wq.tail->next = w;
+  }
+  m->wq.tail = w;
+  m->wq.bytes += MG_FFI_WMSG_COST(w->len);
+  // Under the lock, so that mg_ffi_mgr_free cannot close the pipe between.
+  // Only the first message wakes: the poll that takes it takes them all,
+  // and a lost wake byte (a full socket buffer) means one is pending.
+  if (was_empty) {
+    char none = 0;
+    mg_wakeup(&m->mgr, MG_FFI_WAKE_ID, &none, 0);
+  }
+  MG_FFI_UNLOCK(&m->wq.lock);
+  return MG_FFI_OK;
 }
 
 static const char *reason(int status) {
@@ -682,6 +796,9 @@ const char *mg_ffi_strerror(int32_t code) {
     case MG_FFI_ERR_NOREQ: return "no HTTP request on that connection in this poll";
     case MG_FFI_ERR_SPACE: return "output buffer too small";
     case MG_FFI_ERR_SEND: return "cannot queue data";
+    case MG_FFI_ERR_FULL: return "wakeup queue full: try again after the manager polls";
+    case MG_FFI_ERR_TOOBIG: return "wakeup payload over MG_FFI_WAKEUP_MAX (16 MB)";
+    case MG_FFI_ERR_CLOSED: return "manager is closing";
     default: return "unknown error";
   }
 }

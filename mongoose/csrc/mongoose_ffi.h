@@ -39,6 +39,10 @@ extern "C" {
 #define MG_FFI_ERR_NOREQ (-6)    // no HTTP request from this poll's batch
 #define MG_FFI_ERR_SPACE (-7)    // output buffer too small
 #define MG_FFI_ERR_SEND (-8)     // could not queue the data
+// Added for lossless wakeups (numbered apart from other additions).
+#define MG_FFI_ERR_FULL (-20)    // wakeup queue full: retry after a poll
+#define MG_FFI_ERR_TOOBIG (-21)  // over a size limit (MG_FFI_WAKEUP_MAX)
+#define MG_FFI_ERR_CLOSED (-22)  // the manager is being freed
 
 // Connection kinds for listen and connect.
 #define MG_FFI_HTTP 1  // HTTP (and WebSocket after upgrade); https:// for TLS
@@ -155,10 +159,18 @@ MG_FFI_API int32_t mg_ffi_send(struct mg_ffi_mgr *m, uint64_t id,
                                const void *buf, uint64_t len);
 // how: 0 graceful (send what is queued, then close), 1 immediate.
 MG_FFI_API int32_t mg_ffi_close(struct mg_ffi_mgr *m, uint64_t id, int32_t how);
-// Thread-safe: delivers a WAKEUP event with a copy of buf to connection id
-// and wakes a poll that is waiting.
+// Thread-safe: queues a copy of buf for connection id and wakes a poll that
+// is waiting; the next mg_ffi_poll delivers it as a WAKEUP event. Every call
+// that returns MG_FFI_OK is delivered exactly once, in call order, unless
+// the connection has closed by then. A payload over MG_FFI_WAKEUP_MAX gets
+// MG_FFI_ERR_TOOBIG; a queue holding MG_FFI_WAKEUP_QUEUE_MAX bytes of
+// undelivered payloads (counting 48 bytes a message) gets MG_FFI_ERR_FULL,
+// until the polling thread catches up. Calls made while mg_ffi_mgr_free
+// runs get MG_FFI_ERR_CLOSED; calls after it returns are the caller's bug.
 MG_FFI_API int32_t mg_ffi_wakeup(struct mg_ffi_mgr *m, uint64_t id,
                                  const void *buf, uint64_t len);
+#define MG_FFI_WAKEUP_MAX (16u * 1024u * 1024u)        // 16 MB a payload
+#define MG_FFI_WAKEUP_QUEUE_MAX (64u * 1024u * 1024u)  // 64 MB queued
 
 // HTTP replies. headers is a block of "Name: value\r\n" lines, or NULL.
 MG_FFI_API int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id,
