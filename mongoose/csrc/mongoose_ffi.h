@@ -196,6 +196,25 @@ MG_FFI_API int32_t mg_ffi_ws_upgrade(struct mg_ffi_mgr *m, uint64_t id,
 MG_FFI_API int32_t mg_ffi_ws_send(struct mg_ffi_mgr *m, uint64_t id,
                                   const void *buf, uint64_t len, int32_t op);
 
+// Limits of a manager's HTTP server connections (value 0 turns a time
+// limit off). A request whose head and body exceed REQUEST_SIZE bytes is
+// answered 413 Content Too Large, and one not complete REQUEST_MS after its
+// first byte (or after the accept) 408 Request Timeout; a keep-alive
+// connection idle for IDLE_MS is closed. Each refusal (also 400, 417, 505)
+// comes to the program as an ERROR event on the connection, with the
+// status in status and the reason in body; the connection then closes.
+#define MG_FFI_LIMIT_REQUEST_SIZE 1  // bytes, 1 .. MG_FFI_MAX_REQUEST_CAP
+#define MG_FFI_LIMIT_REQUEST_MS 2    // milliseconds
+#define MG_FFI_LIMIT_IDLE_MS 3       // milliseconds
+#define MG_FFI_MAX_REQUEST_CAP (3u * 1024u * 1024u)  // mongoose's MG_MAX_RECV_SIZE
+#define MG_FFI_DEFAULT_MAX_REQUEST MG_FFI_MAX_REQUEST_CAP
+#define MG_FFI_DEFAULT_REQUEST_MS 30000u
+#define MG_FFI_DEFAULT_IDLE_MS 60000u
+MG_FFI_API int32_t mg_ffi_set_limit(struct mg_ffi_mgr *m, int32_t which,
+                                    uint64_t value);
+MG_FFI_API int32_t mg_ffi_get_limit(struct mg_ffi_mgr *m, int32_t which,
+                                    uint64_t *value);
+
 // Helpers over buffers. Encoders return the length written, or
 // MG_FFI_ERR_SPACE when out is too small.
 MG_FFI_API int64_t mg_ffi_base64_encode(const void *in, uint64_t len,
