@@ -91,6 +91,10 @@ func request(e *Event) (*http.Request, error) {
 		r.Header.Add(h.Name, h.Value)
 	}
 	r.Host = r.Header.Get("Host")
+	// As net/http: the glue closes after the response (Connection: close,
+	// HTTP/1.0 without keep-alive), and the handler can tell.
+	conn := strings.ToLower(r.Header.Get("Connection"))
+	r.Close = strings.Contains(conn, "close") || (minor == 0 && major == 1 && !strings.Contains(conn, "keep-alive"))
 	if e.Flags&FlagTLS != 0 {
 		// The handshake happened in OpenSSL; its details are not exposed.
 		r.TLS = &tls.ConnectionState{HandshakeComplete: true}
