@@ -173,6 +173,11 @@ MG_FFI_API int32_t mg_ffi_wakeup(struct mg_ffi_mgr *m, uint64_t id,
 #define MG_FFI_WAKEUP_QUEUE_MAX (64u * 1024u * 1024u)  // 64 MB queued
 
 // HTTP replies. headers is a block of "Name: value\r\n" lines, or NULL.
+// On server connections the glue adds Date (unless headers has one) and,
+// when the request asked for it (Connection: close, HTTP/1.0), Connection:
+// close, then closes once the response is sent; a HEAD request gets the
+// headers (Content-Length of body_len, unless headers gives one) and no
+// body; an HTTP/1.0 request gets a chunked reply unchunked, ended by the close.
 MG_FFI_API int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id,
                                      int32_t status, const char *headers,
                                      const void *body, uint64_t body_len);
