@@ -50,6 +50,17 @@ func adapterServer(t *testing.T) *server {
 	var s *server
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		switch r.URL.Path {
+		case "/bye": // the handler asks to close, as net/http allows
+			w.Header().Set("Connection", "close")
+		case "/length": // a HEAD handler that states the length itself
+			w.Header().Set("Content-Length", "1234")
+			if r.Method == http.MethodHead {
+				return
+			}
+			w.Write(make([]byte, 1234))
+			return
+		}
 		if r.URL.Path == "/chunked" {
 			io.WriteString(w, "hello ")
 			w.(http.Flusher).Flush()
@@ -180,5 +191,39 @@ func TestConnectionCloseCloses(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("after the response: read %d, %v; want EOF", n, err)
+	}
+}
+
+func TestExpectContinue(t *testing.T) {
+	s := semanticsServer(t)
+	// Too large: the final answer comes instead of 100, before any body.
+	got, closed := raw(t, s.addr, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\nExpect: 100-continue\r\n\r\n")
+	if !closed || !strings.HasPrefix(got, "HTTP/1.1 413 ") {
+		t.Errorf("oversized with Expect: closed %v, got %q", closed, got)
+	}
+	got, closed = raw(t, s.addr, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: something-else\r\n\r\n")
+	if !closed || !strings.HasPrefix(got, "HTTP/1.1 417 ") {
+		t.Errorf("unknown Expect: closed %v, got %q", closed, got)
+	}
+	// Acceptable: 100 Continue while the body is unsent, nothing else yet.
+	got, closed = raw(t, s.addr, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	if closed || got != "HTTP/1.1 100 Continue\r\n\r\n" {
+		t.Errorf("Expect: 100-continue: closed %v, got %q", closed, got)
+	}
+}
+
+func TestAdapterKeepsNetHTTPBehaviour(t *testing.T) {
+	s := adapterServer(t)
+	got, closed := raw(t, s.addr, "GET /bye HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !closed || !strings.Contains(got, "\r\nConnection: close\r\n") {
+		t.Errorf("handler's Connection: close: closed %v, got %q", closed, got)
+	}
+	got, closed = raw(t, s.addr, "HEAD /length HTTP/1.1\r\nHost: x\r\n\r\n")
+	if closed || !strings.Contains(got, "\r\nContent-Length: 1234\r\n") || !strings.HasSuffix(got, "\r\n\r\n") {
+		t.Errorf("HEAD with the handler's Content-Length: closed %v, got %q", closed, got)
+	}
+	got, _ = raw(t, s.addr, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !strings.Contains(got, "\r\nContent-Length: 20\r\n") || !strings.HasSuffix(got, "\r\n\r\n") {
+		t.Errorf("HEAD: got %q, want GET's Content-Length and no body", got)
 	}
 }

@@ -59,6 +59,7 @@ func TestWakeupManySendersAllDeliveredInOrder(t *testing.T) {
 	})
 	var wg sync.WaitGroup
 	var sent atomic.Int64
+	began := time.Now()
 	for k := range senders {
 		wg.Go(func() {
 			var b [5]byte
@@ -74,6 +75,7 @@ func TestWakeupManySendersAllDeliveredInOrder(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	t.Logf("%d wakeups queued in %v", sent.Load(), time.Since(began))
 	// Wait while deliveries progress; a stall means loss.
 	last, stalled := int64(-1), time.Now()
 	for received.Load() < sent.Load() {
@@ -84,6 +86,7 @@ func TestWakeupManySendersAllDeliveredInOrder(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	t.Logf("%d delivered in %v", received.Load(), time.Since(began))
 	if got, want := received.Load(), sent.Load(); got != want || want != senders*each {
 		t.Fatalf("%d wakeups returned nil, %d delivered (want %d)", want, got, senders*each)
 	}
@@ -102,7 +105,7 @@ func TestWakeupLargePayloadsIntact(t *testing.T) {
 			got <- e.Body
 		}
 	})
-	for _, n := range []int{64 << 10, 1 << 20, mongoose.MaxWakeup} {
+	for _, n := range []int{64 << 10, 200 << 10, 1 << 20, mongoose.MaxWakeup} {
 		want := make([]byte, n)
 		rand.Read(want)
 		if err := wakeupRetry(s.mgr, s.id, want); err != nil {

@@ -38,7 +38,7 @@ func (g *Manager) HTTPHandler(h http.Handler) func(*Event) {
 		if e.Type != EvHTTPMsg || e.Flags&FlagClient != 0 {
 			return
 		}
-		w := &responseWriter{g: g, id: e.ID, header: http.Header{}}
+		w := &responseWriter{g: g, id: e.ID, header: http.Header{}, head: e.Method == http.MethodHead}
 		r, err := request(e)
 		if err != nil {
 			g.Reply(e.ID, http.StatusBadRequest, "Content-Type: text/plain\r\n", []byte(err.Error()+"\n"))
@@ -110,6 +110,7 @@ type responseWriter struct {
 	status  int
 	wrote   bool // WriteHeader happened
 	chunked bool // Flush started a chunked response
+	head    bool // answering HEAD: the library sends no body
 	body    bytes.Buffer
 	err     error
 }
@@ -179,7 +180,9 @@ func (w *responseWriter) headerBlock() string {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		if k == "Content-Length" || k == "Transfer-Encoding" {
+		// The library frames the body, except that a HEAD handler may state
+		// the length a GET would get, as net/http lets it.
+		if (k == "Content-Length" && !(w.head && w.body.Len() == 0 && !w.chunked)) || k == "Transfer-Encoding" {
 			continue
 		}
 		for _, v := range w.header[k] {
