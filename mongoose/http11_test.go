@@ -40,6 +40,8 @@ func semanticsServer(t *testing.T) *server {
 			m.Chunk(e.ID, nil)
 		case "/file":
 			m.ServeFile(e.ID, file, "")
+		case "/empty":
+			m.Reply(e.ID, 204, "", nil)
 		default:
 			m.Reply(e.ID, 200, "Content-Type: text/plain\r\n", []byte("hello world\n"))
 		}
@@ -225,5 +227,13 @@ func TestAdapterKeepsNetHTTPBehaviour(t *testing.T) {
 	got, _ = raw(t, s.addr, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
 	if !strings.Contains(got, "\r\nContent-Length: 20\r\n") || !strings.HasSuffix(got, "\r\n\r\n") {
 		t.Errorf("HEAD: got %q, want GET's Content-Length and no body", got)
+	}
+}
+
+func TestNoContentHasNoLength(t *testing.T) {
+	s := semanticsServer(t)
+	got, closed := raw(t, s.addr, "GET /empty HTTP/1.1\r\nHost: x\r\n\r\nGET /empty HTTP/1.1\r\nHost: x\r\n\r\n")
+	if closed || strings.Contains(got, "Content-Length") || strings.Count(got, "HTTP/1.1 204 ") != 2 || !strings.HasSuffix(got, "\r\n\r\n") {
+		t.Errorf("two 204s: closed %v, got %q", closed, got)
 	}
 }

@@ -993,16 +993,20 @@ int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id, int32_t status,
   size_t before, n;
   char add[128];
   struct cst *s;
+  int bodyless;
   struct mg_connection *c = find_http(m, id, status, &err);
   if (c == NULL) return err;
   if (body == NULL && body_len > 0) return MG_FFI_ERR_ARG;
   before = c->send.len;
   s = cst(c);
-  n = framing(m, c, headers, add);
+  n = status < 200 ? 0 : framing(m, c, headers, add);
   // Not mg_http_reply: the body is bytes, not a format string. A HEAD
   // answer says the length a GET would get and sends no body; a program
   // that set Content-Length itself for HEAD keeps its own.
-  if (s->head && headers != NULL && header_in(headers, "Content-Length")) {
+  // 1xx, 204 and 304 carry no body and, as net/http sends them, no length.
+  bodyless = status < 200 || status == 204 || status == 304;
+  if (bodyless || (s->head && headers != NULL &&
+                   header_in(headers, "Content-Length"))) {
     mg_printf(c, "HTTP/1.1 %d %s\r\n%s%.*s\r\n", status, reason(status),
               headers, (int) n, add);
   } else {
@@ -1010,9 +1014,16 @@ int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id, int32_t status,
               status, reason(status), headers ? headers : "", (int) n, add,
               (unsigned long long) body_len);
   }
-  if (!s->head && !mg_send(c, body, (size_t) body_len)) return MG_FFI_ERR_SEND;
+  if (!s->head && !bodyless && !mg_send(c, body, (size_t) body_len)) {
+    return MG_FFI_ERR_SEND;
+  }
   // mongoose holds the connection's next request until the response is
-  // complete; this one is, so let it parse on (as mg_http_reply does).
+  // complete; this one is (unless interim), so let it parse on (as
+  // mg_http_reply does).
+  if (status < 200) {
+    flush(c, before);
+    return MG_FFI_OK;
+  }
   c->is_resp = 0;
   if (s->close) c->is_draining = 1;
   flush(c, before);
