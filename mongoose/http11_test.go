@@ -165,6 +165,9 @@ func TestHTTP10AndBadRequests(t *testing.T) {
 			"GET\r\n\r\n",                       // no target, no version
 			"GET / FOO/1.1\r\nHost: x\r\n\r\n",  // not HTTP
 			"G(T / HTTP/1.1\r\nHost: x\r\n\r\n", // method not a token
+			"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+			"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+			"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		} {
 			got, closed := raw(t, s.addr, bad)
 			if !closed || !strings.HasPrefix(got, "HTTP/1.1 400 ") {

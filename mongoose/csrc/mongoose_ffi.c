@@ -448,18 +448,22 @@ static void on_request(struct mg_connection *c, struct mg_http_message *hm) {
 
 static mg_event_handler_t http_pfn;  // mongoose's own HTTP protocol handler
 
-// http_wrap runs mongoose's HTTP parser and answers what it drops silently:
-// it marks a malformed request draining, empties the buffer and says nothing.
+// http_wrap runs mongoose's HTTP parser and answers what it drops without
+// a word: a request it cannot parse (marked draining, buffer emptied), and
+// a bad Transfer-Encoding or chunk (closed at once, after an ERROR event).
 static void http_wrap(struct mg_connection *c, int ev, void *ev_data) {
   struct ctx *x = (struct ctx *) c->fn_data;
   struct cst *s = cst(c);
-  unsigned draining = c->is_draining;
+  unsigned draining = c->is_draining, closing = c->is_closing;
   s->hdrs = 0;
   http_pfn(c, ev, ev_data);
-  if (!draining && c->is_draining && !s->hdrs && x != NULL &&
-      (ev == MG_EV_READ || ev == MG_EV_POLL)) {
+  if (x == NULL || (ev != MG_EV_READ && ev != MG_EV_POLL)) return;
+  if (!draining && c->is_draining && !s->hdrs) {
     c->is_draining = 0;
     refuse(x->m, c, 400, "Bad Request", "malformed request");
+  } else if (!closing && c->is_closing && s->phase == P_REQ) {
+    c->is_closing = 0;
+    refuse(x->m, c, 400, "Bad Request", "bad Transfer-Encoding or chunk");
   }
 }
 
