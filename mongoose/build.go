@@ -32,6 +32,11 @@ var (
 	glueH []byte
 	//go:embed csrc/openssl_compat.h
 	compatH []byte
+	// The glue's TLS layer (mongoose's MG_TLS_CUSTOM) and its private header.
+	//go:embed csrc/mongoose_ffi_tls.c
+	tlsC []byte
+	//go:embed csrc/mongoose_ffi_tls.h
+	tlsH []byte
 )
 
 // Header is the glue's public header, the single description of the ABI.
@@ -40,8 +45,9 @@ func Header() []byte { return slices.Clone(glueH) }
 // recipe is bumped whenever the steps below change what they produce.
 const recipe = 5
 
-// defines configure mongoose for every target: OpenSSL for TLS, IPv6 on.
-var defines = []string{"MG_TLS=MG_TLS_OPENSSL", "MG_ENABLE_IPV6=1"}
+// defines configure mongoose for every target: TLS is the glue's own layer
+// on OpenSSL (mongoose_ffi_tls.c), IPv6 on.
+var defines = []string{"MG_TLS=MG_TLS_CUSTOM", "MG_ENABLE_IPV6=1"}
 
 // osDefines are per-OS additions: mongoose calls rand_s on Windows, which
 // mingw's stdlib.h declares only when asked.
@@ -92,6 +98,7 @@ type keyInputs struct {
 	Defines, CFlags   []string
 	Link              []string
 	Zig               string
+	TLSC, TLSH        string
 }
 
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
@@ -123,12 +130,12 @@ func Build(ctx context.Context, cfg *config.Config, outRoot string) ([]Library, 
 			mg = append(mg, f.SHA256)
 		}
 		key := cache.Key(keyInputs{recipe, mg, sum(glueC), sum(glueH), sum(compatH), ossl[i].Key, t,
-			append(slices.Clone(defines), osDefines[t.OS]...), cflags(t.OS), linkFlags[t.Format], z.Version})
+			append(slices.Clone(defines), osDefines[t.OS]...), cflags(t.OS), linkFlags[t.Format], z.Version, sum(tlsC), sum(tlsH)})
 		entry := filepath.Join(cfg.Cache, "lib", pin.Version, t.Dir()+"-"+key)
 		b := &builder{ctx: ctx, cfg: cfg, z: z, t: t, src: src, ossl: ossl[i].Dir, key: key,
 			man: Manifest{Target: t.String(), Mongoose: pin.Version, OpenSSL: osslPin.Version, Zig: z.Version, ABI: sum(glueH), Key: key,
 				Inputs: map[string]string{"mongoose.c": pin.File("mongoose.c").SHA256, "mongoose.h": pin.File("mongoose.h").SHA256,
-					"mongoose_ffi.c": sum(glueC), "mongoose_ffi.h": sum(glueH)}}}
+					"mongoose_ffi.c": sum(glueC), "mongoose_ffi.h": sum(glueH), "mongoose_ffi_tls.c": sum(tlsC)}}}
 		cached := cache.Exists(entry)
 		if cached {
 			fmt.Fprintf(cfg.Out, "mongoose %s: up to date (%s)\n", t, entry)
@@ -229,6 +236,7 @@ func (b *builder) build(out string) error {
 		return err
 	}
 	for name, data := range map[string][]byte{"mongoose_ffi.c": glueC, "mongoose_ffi.h": glueH, "openssl_compat.h": compatH,
+		"mongoose_ffi_tls.c": tlsC, "mongoose_ffi_tls.h": tlsH,
 		"api.c": []byte("#include \"mongoose.h\"\n#include \"mongoose_ffi.h\"\n")} {
 		if err := os.WriteFile(filepath.Join(work, name), data, 0o644); err != nil {
 			return err
@@ -249,6 +257,10 @@ func (b *builder) build(out string) error {
 		"-Wall", "-Wextra", "-Werror", "-c", "mongoose_ffi.c", "-o", "mongoose_ffi.o")...); err != nil {
 		return err
 	}
+	if err := run("compile mongoose_ffi_tls.c", append(cc(),
+		"-Wall", "-Wextra", "-Werror", "-c", "mongoose_ffi_tls.c", "-o", "mongoose_ffi_tls.o")...); err != nil {
+		return err
+	}
 	exports, err := b.exports(work, pre)
 	if err != nil {
 		return err
@@ -257,7 +269,7 @@ func (b *builder) build(out string) error {
 		return err
 	}
 	fmt.Fprintf(b.cfg.Out, "mongoose %s: link (%d exports)\n", t, len(exports))
-	objs := []string{"mongoose.o", "mongoose_ffi.o", filepath.Join(b.ossl, "lib", "libssl.a"), filepath.Join(b.ossl, "lib", "libcrypto.a")}
+	objs := []string{"mongoose.o", "mongoose_ffi.o", "mongoose_ffi_tls.o", filepath.Join(b.ossl, "lib", "libssl.a"), filepath.Join(b.ossl, "lib", "libcrypto.a")}
 	if t.Format == target.MachO {
 		if objs, err = b.demote(work, objs, exports); err != nil {
 			return err
@@ -303,7 +315,7 @@ func (b *builder) exports(work, pre string) ([]string, error) {
 	}
 	declared := Declared(string(text), []string{"mongoose.h", "mongoose_ffi.h"}, "mg_")
 	defined := map[string]bool{}
-	for _, o := range []string{"mongoose.o", "mongoose_ffi.o"} {
+	for _, o := range []string{"mongoose.o", "mongoose_ffi.o", "mongoose_ffi_tls.o"} {
 		data, err := os.ReadFile(filepath.Join(work, o))
 		if err != nil {
 			return nil, err

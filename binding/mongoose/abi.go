@@ -70,7 +70,7 @@ type functions struct {
 	mgrNew                  func() uintptr
 	mgrFree                 func(uintptr)
 	listen                  func(m uintptr, kind int32, url string, cert *byte, certLen uint64, key *byte, keyLen uint64, ca *byte, caLen uint64, id *uint64) int32
-	connect                 func(m uintptr, kind int32, url string, ca *byte, caLen uint64, serverName *byte, cert *byte, certLen uint64, key *byte, keyLen uint64, id *uint64) int32
+	connect                 func(m uintptr, kind int32, url string, ca *byte, caLen uint64, serverName *byte, cert *byte, certLen uint64, key *byte, keyLen uint64, flags uint32, id *uint64) int32
 	addr                    func(m uintptr, id uint64, remote int32, out *byte, n uint64) int32
 	close                   func(m uintptr, id uint64, how int32) int32
 	wakeup                  func(m uintptr, id uint64, buf *byte, n uint64) int32
