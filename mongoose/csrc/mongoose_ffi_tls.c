@@ -156,7 +156,7 @@ static int load_windows_roots(X509_STORE *st) {
 #endif
 
 // load_roots builds the system store: SSL_CERT_FILE / SSL_CERT_DIR when set
-// (as OpenSSL and Go honour them), else the OS's own roots.
+// (as OpenSSL and Go honour them on Unix), else the OS's own roots.
 static X509_STORE *load_roots(const char *file, const char *dir,
                               char *desc, size_t desc_len) {
   X509_STORE *st = X509_STORE_new();
@@ -196,7 +196,12 @@ static X509_STORE *load_roots(const char *file, const char *dir,
 // system_roots returns the system store, referenced, reloaded when
 // SSL_CERT_FILE or SSL_CERT_DIR changed since it was loaded.
 static X509_STORE *system_roots(char *desc, size_t desc_len) {
+#if defined(_WIN32)
+  // Windows trusts its ROOT store, as Go and Windows' own clients do.
+  const char *file = NULL, *dir = NULL;
+#else
   const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+#endif
   X509_STORE *st = NULL;
   if (file != NULL && *file == '\0') file = NULL;
   if (dir != NULL && *dir == '\0') dir = NULL;
