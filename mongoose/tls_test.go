@@ -134,6 +134,8 @@ func TestTLSClientVerifiesByDefault(t *testing.T) {
 	signed := goTLSServer(t, p.srvCert, p.srvKey)
 	expiredCert, expiredKey := leaf(t, p, time.Now().Add(-time.Hour), "127.0.0.1")
 	expired := goTLSServer(t, expiredCert, expiredKey)
+	ipOnlyCert, ipOnlyKey := leaf(t, p, time.Now().Add(time.Hour), "127.0.0.1")
+	ipOnly := goTLSServer(t, ipOnlyCert, ipOnlyKey)
 	otherCA := newPKI(t)
 	mgr := newManager(t)
 
@@ -149,6 +151,7 @@ func TestTLSClientVerifiesByDefault(t *testing.T) {
 		{"right CA, DNS name", signed, &mongoose.TLS{CA: p.caPEM, ServerName: "localhost"}, ""},
 		{"wrong CA", signed, &mongoose.TLS{CA: otherCA.caPEM}, "unable to get local issuer certificate"},
 		{"wrong name", signed, &mongoose.TLS{CA: p.caPEM, ServerName: "example.com"}, "hostname mismatch"},
+		{"localhost not in the certificate", ipOnly, &mongoose.TLS{CA: p.caPEM, ServerName: "localhost"}, "hostname mismatch"},
 		{"wrong IP", signed, &mongoose.TLS{CA: p.caPEM, ServerName: "127.0.0.2"}, "IP address mismatch"},
 		{"expired", expired, &mongoose.TLS{CA: p.caPEM}, "certificate has expired"},
 	}
@@ -335,3 +338,121 @@ func TestTLSGlueClientResumes(t *testing.T) {
 
 // nullLog quiets the Go server's log of handshakes the glue refused.
 func nullLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestTLSInfo: a net/http handler sees the TLS details, and with mutual
+// TLS authorises by the client certificate's subject; a glue client sees
+// its server's.
+func TestTLSInfo(t *testing.T) {
+	p := newPKI(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "alice", Organization: []string{"test"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+
+	l := library(t)
+	mgr, err := l.NewManager()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	if _, err := mgr.Listen(mongoose.HTTP, "https://127.0.0.1:0", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey, CA: p.caPEM}); err != nil {
+		t.Fatal(err)
+	}
+	var addr string
+	for _, c := range []uint64{1, 2, 3} {
+		if a, err := mgr.Addr(c, false); err == nil {
+			addr = a
+			break
+		}
+	}
+	handler := mgr.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := r.TLS
+		if st == nil || len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Subject.CommonName != "alice" {
+			http.Error(w, "who are you?", http.StatusForbidden)
+			return
+		}
+		fmt.Fprintf(w, "hello %s: v=%x cipher=%x alpn=%s sni=%s resumed=%v chain=%d",
+			st.PeerCertificates[0].Subject.CommonName, st.Version, st.CipherSuite, st.NegotiatedProtocol, st.ServerName,
+			st.DidResume, len(st.PeerCertificates))
+	}))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			evs, _ := mgr.Poll(20 * time.Millisecond)
+			for i := range evs {
+				handler(&evs[i])
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{
+		RootCAs: p.pool, ServerName: "localhost", NextProtos: []string{"http/1.1"}, Certificates: []tls.Certificate{alice},
+		ClientSessionCache: tls.NewLRUClientSessionCache(4)}}}
+	for i, want := range []string{"resumed=false", "resumed=true"} {
+		resp, err := client.Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		exp := fmt.Sprintf("hello alice: v=%x cipher=%x alpn=http/1.1 sni=localhost %s chain=1", resp.TLS.Version, resp.TLS.CipherSuite, want)
+		if resp.StatusCode != 200 || string(body) != exp {
+			t.Errorf("request %d: %d %q, want %q", i, resp.StatusCode, body, exp)
+		}
+	}
+}
+
+// TestTLSInfoClient: the glue's client sees what it negotiated with a Go
+// server, and the server's certificate.
+func TestTLSInfoClient(t *testing.T) {
+	p := newPKI(t)
+	addr := goTLSServer(t, p.srvCert, p.srvKey)
+	mgr := newManager(t)
+	id, err := mgr.Connect(mongoose.HTTP, "https://"+addr+"/", &mongoose.TLS{CA: p.caPEM, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgr.TLSInfo(id); err == nil {
+		t.Error("TLSInfo before the handshake succeeded")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		evs, _ := mgr.Poll(20 * time.Millisecond)
+		for _, e := range evs {
+			switch e.Type {
+			case mongoose.EvConnect:
+				mgr.Send(id, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+			case mongoose.EvError:
+				t.Fatal(string(e.Body))
+			case mongoose.EvHTTPMsg:
+				info, err := mgr.TLSInfo(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := info.ConnectionState()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Version != tls.VersionTLS13 || tls.CipherSuiteName(st.CipherSuite) == "" || st.NegotiatedProtocol != "http/1.1" ||
+					st.ServerName != "localhost" || len(st.PeerCertificates) != 1 || st.PeerCertificates[0].Issuer.CommonName != "test CA" {
+					t.Errorf("client TLS state: %+v", st)
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("no response within 10 s")
+}

@@ -83,6 +83,7 @@ type functions struct {
 	crc32                   func(crc uint32, buf *byte, n uint64) uint32
 	md5                     func(buf *byte, n uint64, out *byte)
 	sha1                    func(buf *byte, n uint64, out *byte)
+	tlsInfo                 func(m uintptr, id uint64, out *cTLSInfo) int32
 }
 
 func (f *functions) register(h uintptr) {
@@ -97,6 +98,7 @@ func (f *functions) register(h uintptr) {
 		"mg_ffi_ws_upgrade":    &f.wsUpgrade,
 		"mg_ffi_base64_encode": &f.b64enc, "mg_ffi_base64_decode": &f.b64dec,
 		"mg_ffi_crc32": &f.crc32, "mg_ffi_md5": &f.md5, "mg_ffi_sha1": &f.sha1,
+		"mg_ffi_tls_info": &f.tlsInfo,
 	} {
 		purego.RegisterLibFunc(fp, h, name)
 	}

@@ -39,7 +39,7 @@ func (g *Manager) HTTPHandler(h http.Handler) func(*Event) {
 			return
 		}
 		w := &responseWriter{g: g, id: e.ID, header: http.Header{}}
-		r, err := request(e)
+		r, err := g.request(e)
 		if err != nil {
 			g.Reply(e.ID, http.StatusBadRequest, "Content-Type: text/plain\r\n", []byte(err.Error()+"\n"))
 			return
@@ -69,7 +69,7 @@ func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (ok bool) {
 }
 
 // request builds the *http.Request a handler sees.
-func request(e *Event) (*http.Request, error) {
+func (g *Manager) request(e *Event) (*http.Request, error) {
 	target := e.URI
 	if e.Query != "" {
 		target += "?" + e.Query
@@ -92,8 +92,12 @@ func request(e *Event) (*http.Request, error) {
 	}
 	r.Host = r.Header.Get("Host")
 	if e.Flags&FlagTLS != 0 {
-		// The handshake happened in OpenSSL; its details are not exposed.
 		r.TLS = &tls.ConnectionState{HandshakeComplete: true}
+		if info, err := g.TLSInfo(e.ID); err == nil {
+			if st, err := info.ConnectionState(); err == nil {
+				r.TLS = st
+			}
+		}
 		u.Scheme = "https"
 	}
 	return r.WithContext(context.Background()), nil

@@ -195,6 +195,24 @@ MG_FFI_API int32_t mg_ffi_ws_upgrade(struct mg_ffi_mgr *m, uint64_t id,
 MG_FFI_API int32_t mg_ffi_ws_send(struct mg_ffi_mgr *m, uint64_t id,
                                   const void *buf, uint64_t len, int32_t op);
 
+// TLS details of a connection whose handshake is done.
+struct mg_ffi_tls_info {
+  uint32_t version;                // offset 0: 0x0303 TLS 1.2, 0x0304 TLS 1.3
+  uint32_t cipher;                 // offset 4: the IANA cipher suite id
+  uint32_t resumed;                // offset 8: 1 when the session was resumed
+  uint32_t ncerts;                 // offset 12: entries in certs
+  struct mg_ffi_str alpn;          // offset 16: negotiated ALPN, or empty
+  struct mg_ffi_str sni;           // offset 32: the server name (SNI)
+  const struct mg_ffi_str *certs;  // offset 48: the peer's chain, DER, leaf first
+};  // 56 bytes
+
+// Fills *out for a TLS connection: MG_FFI_ERR_NOCONN for an unknown id,
+// MG_FFI_ERR_ARG when it has no TLS or its handshake is not done. The
+// strings stay valid until the next mg_ffi_tls_info on the same manager.
+// A separate call, so that events (the hot path) do not carry it.
+MG_FFI_API int32_t mg_ffi_tls_info(struct mg_ffi_mgr *m, uint64_t id,
+                                   struct mg_ffi_tls_info *out);
+
 // Helpers over buffers. Encoders return the length written, or
 // MG_FFI_ERR_SPACE when out is too small.
 MG_FFI_API int64_t mg_ffi_base64_encode(const void *in, uint64_t len,
