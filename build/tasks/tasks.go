@@ -315,6 +315,9 @@ func Bench(ctx context.Context) error {
 	}
 	abs, _ := filepath.Abs(libs[0].Path)
 	s := bench.Defaults
+	if k := os.Getenv("MONGOOSE_FFI_BENCH"); k != "" {
+		s.Kinds = strings.Split(k, ",") // e.g. "tls-handshake,tls-resumed"
+	}
 	fmt.Fprintf(cfg.Out, "bench: %d connections, %s per figure after %s warm-up, median of %d interleaved rounds, loopback, %d CPUs\n",
 		s.Conns, s.Duration, s.Warmup, s.Rounds, runtime.NumCPU())
 	_, err = bench.Run(ctx, s, []bench.Server{
