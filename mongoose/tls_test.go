@@ -456,3 +456,33 @@ func TestTLSInfoClient(t *testing.T) {
 	}
 	t.Fatal("no response within 10 s")
 }
+
+// TestTLSClientIPv6Name: an IPv6 URL's host ("[::1]") is checked as the
+// address ::1 against the certificate's IP addresses.
+func TestTLSClientIPv6Name(t *testing.T) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("SKIPPED: no IPv6 loopback: %v", err)
+	}
+	ln.Close()
+	p := newPKI(t)
+	for _, c := range []struct {
+		names []string
+		want  string
+	}{{[]string{"::1"}, ""}, {[]string{"127.0.0.1", "localhost"}, "IP address mismatch"}} {
+		certPEM, keyPEM := leaf(t, p, time.Now().Add(time.Hour), c.names...)
+		cert, _ := tls.X509KeyPair(certPEM, keyPEM)
+		ln, err := net.Listen("tcp6", "[::1]:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "v6") }),
+			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, ErrorLog: nullLog()}
+		go ts.ServeTLS(ln, "", "")
+		body, errText := glueGet(t, newManager(t), "https://"+ln.Addr().String()+"/", &mongoose.TLS{CA: p.caPEM})
+		ts.Close()
+		if (c.want == "" && body != "v6") || (c.want != "" && !strings.Contains(errText, c.want)) {
+			t.Errorf("certificate for %v: body %q, error %q; want %q", c.names, body, errText, c.want)
+		}
+	}
+}

@@ -30,8 +30,8 @@ type Settings struct {
 	Conns    int           // concurrent connections
 	Duration time.Duration // measured time per figure
 	Warmup   time.Duration
-	Rounds   int // every figure is measured this often, interleaved; the median counts
-	tlsEnv []string // the servers' certificate, for the TLS kinds
+	Rounds   int      // every figure is measured this often, interleaved; the median counts
+	tlsEnv   []string // the servers' certificate, for the TLS kinds
 	// Kinds limits what is measured: "http", "ws", "tls-handshake",
 	// "tls-resumed"; empty is all.
 	Kinds []string
