@@ -538,8 +538,8 @@ void ffi_tls_attach(struct mg_connection *c, struct ffi_tls_cfg *cfg,
   c->is_tls_hs = 1;
 }
 
-// error is mg_error without its 64-byte limit: reasons are longer.
-static void error(struct mg_connection *c, const char *fmt, ...) {
+// tls_error is mg_error without its 64-byte limit: reasons are longer.
+static void tls_error(struct mg_connection *c, const char *fmt, ...) {
   char buf[512];
   va_list ap;
   va_start(ap, fmt);
@@ -560,14 +560,14 @@ static void fail(struct mg_connection *c, struct mg_tls *t, const char *op) {
   ERR_clear_error();
   if (v != X509_V_OK && t->cfg->verify) {
     if (t->cfg->client) {
-      error(c, "TLS %s: certificate verify failed: %s (trusting %s)", op,
+      tls_error(c, "TLS %s: certificate verify failed: %s (trusting %s)", op,
                X509_verify_cert_error_string(v), t->cfg->roots);
     } else {
-      error(c, "TLS %s: client certificate verify failed: %s", op,
+      tls_error(c, "TLS %s: client certificate verify failed: %s", op,
                X509_verify_cert_error_string(v));
     }
   } else {
-    error(c, "TLS %s failed: %s", op, buf[0] ? buf : "connection closed");
+    tls_error(c, "TLS %s failed: %s", op, buf[0] ? buf : "connection closed");
   }
 }
 
@@ -665,7 +665,7 @@ void mg_tls_init(struct mg_connection *c, const struct mg_tls_opts *opts) {
   if (c->tls != NULL) return;
   cfg = ffi_tls_cfg_new(NULL, c->is_client, 0, 0, opts, err, sizeof(err));
   if (cfg == NULL) {
-    error(c, "%s", err);
+    tls_error(c, "%s", err);
     return;
   }
   ffi_tls_attach(c, cfg, opts->name);
