@@ -64,3 +64,23 @@ func goString(s cStr) string {
 	}
 	return string(unsafe.Slice(s.ptr, s.len))
 }
+
+// tlsStates are the connections' TLS states for the net/http adapter, made
+// once per connection (the peer's certificates parsed once) and copied into
+// each request, as net/http does.
+type tlsStates map[uint64]*tls.ConnectionState
+
+func (s tlsStates) get(g *Manager, id uint64) *tls.ConnectionState {
+	st, ok := s[id]
+	if !ok {
+		st = &tls.ConnectionState{HandshakeComplete: true}
+		if info, err := g.TLSInfo(id); err == nil {
+			if full, err := info.ConnectionState(); err == nil {
+				st = full
+			}
+		}
+		s[id] = st
+	}
+	c := *st
+	return &c
+}
