@@ -31,14 +31,20 @@ var (
 	glueH []byte
 	//go:embed csrc/openssl_compat.h
 	compatH []byte
+	// The glue's TLS layer (mongoose's MG_TLS_CUSTOM) and its private header.
+	//go:embed csrc/mongoose_ffi_tls.c
+	tlsC []byte
+	//go:embed csrc/mongoose_ffi_tls.h
+	tlsH []byte
 )
 
 // recipe is bumped whenever the steps below change what they produce.
 const recipe = 5
 
-// defines configure mongoose for every target: OpenSSL for TLS, IPv6 on; a
-// target row adds its own (target.Facts.Defines).
-var defines = []string{"MG_TLS=MG_TLS_OPENSSL", "MG_ENABLE_IPV6=1"}
+// defines configure mongoose for every target: TLS is the glue's own layer
+// on OpenSSL (mongoose_ffi_tls.c), IPv6 on; a target row adds its own
+// (target.Facts.Defines).
+var defines = []string{"MG_TLS=MG_TLS_CUSTOM", "MG_ENABLE_IPV6=1"}
 
 func targetDefines(t target.Target) []string { return append(slices.Clone(defines), t.Defines...) }
 
@@ -57,6 +63,7 @@ type keyInputs struct {
 	Defines, CFlags   []string
 	Link              []string
 	Zig               string
+	TLSC, TLSH        string
 }
 
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
@@ -83,12 +90,12 @@ func (bd *Builder) Build(ctx context.Context, t target.Target, ossl openssl.Resu
 		mg = append(mg, file.SHA256)
 	}
 	key := cache.Key(keyInputs{recipe, mg, sum(glueC), sum(glueH), sum(compatH), ossl.Key, t,
-		targetDefines(t), cflags(t), f.link, z.Version})
+		targetDefines(t), cflags(t), f.link, z.Version, sum(tlsC), sum(tlsH)})
 	entry := filepath.Join(cfg.Cache, "lib", pin.Version, t.Dir()+"-"+key)
 	b := &builder{ctx: ctx, cfg: cfg, z: z, t: t, f: f, src: bd.Sources, ossl: ossl.Dir, key: key,
 		man: Manifest{Target: t.String(), Mongoose: pin.Version, OpenSSL: ossl.Version, Zig: z.Version, ABI: sum(glueH), Key: key,
 			Inputs: map[string]string{"mongoose.c": pin.File("mongoose.c").SHA256, "mongoose.h": pin.File("mongoose.h").SHA256,
-				"mongoose_ffi.c": sum(glueC), "mongoose_ffi.h": sum(glueH)}}}
+				"mongoose_ffi.c": sum(glueC), "mongoose_ffi.h": sum(glueH), "mongoose_ffi_tls.c": sum(tlsC)}}}
 	if cache.Exists(entry) {
 		fmt.Fprintf(cfg.Out, "mongoose %s: up to date (%s)\n", t, entry)
 	} else if err := cache.Publish(entry, b.build); err != nil {
@@ -139,6 +146,7 @@ func (b *builder) build(out string) error {
 		return err
 	}
 	for name, data := range map[string][]byte{"mongoose_ffi.c": glueC, "mongoose_ffi.h": glueH, "openssl_compat.h": compatH,
+		"mongoose_ffi_tls.c": tlsC, "mongoose_ffi_tls.h": tlsH,
 		"api.c": []byte("#include \"mongoose.h\"\n#include \"mongoose_ffi.h\"\n")} {
 		if err := os.WriteFile(filepath.Join(work, name), data, 0o644); err != nil {
 			return err
@@ -158,6 +166,10 @@ func (b *builder) build(out string) error {
 		"-Wall", "-Wextra", "-Werror", "-c", "mongoose_ffi.c", "-o", "mongoose_ffi.o")...); err != nil {
 		return err
 	}
+	if err := run("compile mongoose_ffi_tls.c", append(cc(),
+		"-Wall", "-Wextra", "-Werror", "-c", "mongoose_ffi_tls.c", "-o", "mongoose_ffi_tls.o")...); err != nil {
+		return err
+	}
 	exports, err := b.exports(work, pre)
 	if err != nil {
 		return err
@@ -167,7 +179,7 @@ func (b *builder) build(out string) error {
 			return err
 		}
 	}
-	objs := []string{"mongoose.o", "mongoose_ffi.o"}
+	objs := []string{"mongoose.o", "mongoose_ffi.o", "mongoose_ffi_tls.o"}
 	for _, l := range openssl.Libs {
 		objs = append(objs, filepath.Join(b.ossl, "lib", l))
 	}
@@ -213,7 +225,7 @@ func (b *builder) exports(work, pre string) ([]string, error) {
 	}
 	declared := Declared(string(text), []string{"mongoose.h", "mongoose_ffi.h"}, "mg_")
 	defined := map[string]bool{}
-	for _, o := range []string{"mongoose.o", "mongoose_ffi.o"} {
+	for _, o := range []string{"mongoose.o", "mongoose_ffi.o", "mongoose_ffi_tls.o"} {
 		data, err := os.ReadFile(filepath.Join(work, o))
 		if err != nil {
 			return nil, err

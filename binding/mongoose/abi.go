@@ -70,7 +70,7 @@ type functions struct {
 	mgrNew                  func() uintptr
 	mgrFree                 func(uintptr)
 	listen                  func(m uintptr, kind int32, url string, cert *byte, certLen uint64, key *byte, keyLen uint64, ca *byte, caLen uint64, id *uint64) int32
-	connect                 func(m uintptr, kind int32, url string, ca *byte, caLen uint64, serverName *byte, cert *byte, certLen uint64, key *byte, keyLen uint64, id *uint64) int32
+	connect                 func(m uintptr, kind int32, url string, ca *byte, caLen uint64, serverName *byte, cert *byte, certLen uint64, key *byte, keyLen uint64, flags uint32, id *uint64) int32
 	addr                    func(m uintptr, id uint64, remote int32, out *byte, n uint64) int32
 	close                   func(m uintptr, id uint64, how int32) int32
 	wakeup                  func(m uintptr, id uint64, buf *byte, n uint64) int32
@@ -84,6 +84,7 @@ type functions struct {
 	md5                     func(buf *byte, n uint64, out *byte)
 	sha1                    func(buf *byte, n uint64, out *byte)
 	setLimit, getLimit      uintptr // limits.go; 0 in a library without them
+	tlsInfo                 func(m uintptr, id uint64, out *cTLSInfo) int32
 }
 
 func (f *functions) register(h uintptr) {
@@ -98,6 +99,7 @@ func (f *functions) register(h uintptr) {
 		"mg_ffi_ws_upgrade":    &f.wsUpgrade,
 		"mg_ffi_base64_encode": &f.b64enc, "mg_ffi_base64_decode": &f.b64dec,
 		"mg_ffi_crc32": &f.crc32, "mg_ffi_md5": &f.md5, "mg_ffi_sha1": &f.sha1,
+		"mg_ffi_tls_info": &f.tlsInfo,
 	} {
 		purego.RegisterLibFunc(fp, h, name)
 	}

@@ -3,7 +3,6 @@ package mongoose
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,14 +31,20 @@ func (g *Manager) Run(ctx context.Context, handle func(*Event)) error {
 // serves each EvHTTPMsg through h, synchronously on the polling goroutine
 // (so a slow handler holds up every connection), and ignores other events.
 // The ResponseWriter buffers the body and sends it with Content-Length when
-// the handler returns; Flush switches to a chunked response.
+// the handler returns; Flush switches to a chunked response. On TLS, r.TLS
+// holds the connection's details (Manager.TLSInfo); hand the function every
+// event, so that it forgets a connection's at its EvClose.
 func (g *Manager) HTTPHandler(h http.Handler) func(*Event) {
+	states := tlsStates{}
 	return func(e *Event) {
+		if e.Type == EvClose {
+			delete(states, e.ID)
+		}
 		if e.Type != EvHTTPMsg || e.Flags&FlagClient != 0 {
 			return
 		}
 		w := &responseWriter{g: g, id: e.ID, header: http.Header{}, head: e.Method == http.MethodHead}
-		r, err := request(e)
+		r, err := g.request(e, states)
 		if err != nil {
 			g.Reply(e.ID, http.StatusBadRequest, "Content-Type: text/plain\r\n", []byte(err.Error()+"\n"))
 			return
@@ -69,7 +74,7 @@ func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (ok bool) {
 }
 
 // request builds the *http.Request a handler sees.
-func request(e *Event) (*http.Request, error) {
+func (g *Manager) request(e *Event, states tlsStates) (*http.Request, error) {
 	target := e.URI
 	if e.Query != "" {
 		target += "?" + e.Query
@@ -96,8 +101,7 @@ func request(e *Event) (*http.Request, error) {
 	conn := strings.ToLower(r.Header.Get("Connection"))
 	r.Close = strings.Contains(conn, "close") || (minor == 0 && major == 1 && !strings.Contains(conn, "keep-alive"))
 	if e.Flags&FlagTLS != 0 {
-		// The handshake happened in OpenSSL; its details are not exposed.
-		r.TLS = &tls.ConnectionState{HandshakeComplete: true}
+		r.TLS = states.get(g, e.ID)
 		u.Scheme = "https"
 	}
 	return r.WithContext(context.Background()), nil

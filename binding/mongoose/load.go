@@ -12,7 +12,7 @@ import (
 )
 
 // ABIVersion is the glue ABI this package speaks (MG_FFI_ABI_VERSION).
-const ABIVersion = 1
+const ABIVersion = 2
 
 // EnvLibrary names the library file to load when Open is given no path.
 const EnvLibrary = "MONGOOSE_LIBRARY"
@@ -115,6 +115,7 @@ var (
 	ErrListen       = &Error{Code: -3, Msg: "cannot listen"}
 	ErrConnect      = &Error{Code: -4, Msg: "cannot connect"}
 	ErrNoRequest    = &Error{Code: -6, Msg: "no HTTP request on that connection in this poll"}
+	ErrTLS          = &Error{Code: -9, Msg: "bad TLS certificate, key or CA"}
 )
 
 func (l *Library) check(op string, code int32) error {

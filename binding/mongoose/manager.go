@@ -104,12 +104,20 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// TLS holds PEM credentials. For a listener: Cert and Key, and CA to require
-// client certificates. For a client: CA to verify the server (by
-// ServerName, else the URL's host), Cert and Key for a client certificate.
+// TLS holds PEM (or DER) credentials. For a listener: Cert and Key, and CA
+// to require client certificates. For a client: Cert and Key for a client
+// certificate; the server is always verified, as crypto/tls does, against
+// CA, or without CA against the system's roots (SSL_CERT_FILE and
+// SSL_CERT_DIR when set; else the OS bundle on Linux and macOS, the ROOT
+// store on Windows), and by its name: ServerName, else the URL's host.
+// A failed verification is an EvError saying why.
 type TLS struct {
 	Cert, Key, CA []byte
 	ServerName    string
+	// InsecureSkipVerify turns the server's verification off: anyone on the
+	// path can then read and change the traffic. For tests only, as in
+	// crypto/tls.
+	InsecureSkipVerify bool
 }
 
 // Manager is one mongoose event manager. Its methods must be called from one
@@ -284,8 +292,12 @@ func (g *Manager) Connect(kind Kind, url string, tls *TLS) (uint64, error) {
 	}
 	var id uint64
 	t := orEmpty(tls)
+	var flags uint32
+	if t.InsecureSkipVerify {
+		flags |= tlsInsecureSkipVerify
+	}
 	code := g.lib.fn.connect(g.m, int32(kind), url, ptr(t.CA), uint64(len(t.CA)), cstring(t.ServerName),
-		ptr(t.Cert), uint64(len(t.Cert)), ptr(t.Key), uint64(len(t.Key)), &id)
+		ptr(t.Cert), uint64(len(t.Cert)), ptr(t.Key), uint64(len(t.Key)), flags, &id)
 	return id, g.lib.check("connect "+url, code)
 }
 
@@ -396,3 +408,6 @@ func (g *Manager) SendWS(id uint64, b []byte, op int) error {
 		return call(g.lib.hot.wsSend, g.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)), uintptr(int32(op)))
 	})
 }
+
+// tlsInsecureSkipVerify is MG_FFI_TLS_INSECURE_SKIP_VERIFY.
+const tlsInsecureSkipVerify = 1

@@ -30,7 +30,22 @@ type Settings struct {
 	Conns    int           // concurrent connections
 	Duration time.Duration // measured time per figure
 	Warmup   time.Duration
-	Rounds   int // every figure is measured this often, interleaved; the median counts
+	Rounds   int      // every figure is measured this often, interleaved; the median counts
+	tlsEnv   []string // the servers' certificate, for the TLS kinds
+	// Kinds limits what is measured: "http", "ws", "tls-handshake",
+	// "tls-resumed"; empty is all.
+	Kinds []string
+}
+
+// allKinds are the figures of a run, in order.
+var allKinds = []string{"http", "ws", "tls-handshake", "tls-resumed"}
+
+// figure names a kind's figure: "go-http", but "tls-handshake-go".
+func figure(srv, kind string) string {
+	if strings.HasPrefix(kind, "tls-") {
+		return kind + "-" + srv
+	}
+	return srv + "-" + kind
 }
 
 // Defaults suit a 2-core machine: enough connections to keep the server busy,
@@ -61,9 +76,28 @@ func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[
 	samples := map[string][]float64{}
 	var names []string
 	units := map[string]string{}
+	kinds := s.Kinds
+	if len(kinds) == 0 {
+		kinds = allKinds
+	}
+	for _, k := range kinds {
+		if !slices.Contains(allKinds, k) {
+			return nil, fmt.Errorf("no bench %q: the kinds are %s", k, strings.Join(allKinds, ", "))
+		}
+	}
+	if slices.ContainsFunc(kinds, func(k string) bool { return strings.HasPrefix(k, "tls-") }) {
+		dir, err := os.MkdirTemp("", "mongoose-ffi-bench-tls-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if s.tlsEnv, err = tlsFiles(dir); err != nil {
+			return nil, err
+		}
+	}
 	for r := 1; r <= rounds; r++ {
 		for _, srv := range servers {
-			for _, kind := range []string{"http", "ws"} {
+			for _, kind := range kinds {
 				if kind == "ws" && strings.HasPrefix(srv.Name, "nethttp") {
 					continue // net/http has no WebSocket server of its own
 				}
@@ -71,10 +105,13 @@ func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[
 				if err != nil {
 					return nil, fmt.Errorf("%s %s: %w", srv.Name, kind, err)
 				}
-				name := srv.Name + "-" + kind
+				name := figure(srv.Name, kind)
 				if r == 1 {
 					names = append(names, name)
 					units[name] = map[string]string{"http": "req/s", "ws": "msg/s"}[kind]
+					if units[name] == "" {
+						units[name] = "conn/s"
+					}
 				}
 				samples[name] = append(samples[name], v)
 				fmt.Fprintf(out, "round %d/%d: %s %.0f %s\n", r, rounds, name, v, units[name])
@@ -89,6 +126,12 @@ func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[
 	for _, kind := range []string{"http", "ws"} {
 		if r, ok := pairedRatio(samples["go-"+kind], samples["c-"+kind]); ok {
 			fmt.Fprintf(out, "ratio go-%s %.3f\n", kind, r)
+		}
+	}
+	// TLS: the binding against net/http, the same Go client for both.
+	for _, kind := range []string{"tls-handshake", "tls-resumed"} {
+		if r, ok := pairedRatio(samples[kind+"-go"], samples[kind+"-nethttp"]); ok {
+			fmt.Fprintf(out, "ratio %s %.3f\n", kind, r)
 		}
 	}
 	return res, nil
@@ -126,6 +169,9 @@ func measure(ctx context.Context, s Settings, srv Server, kind string) (float64,
 	}
 	cmd := exec.CommandContext(ctx, srv.Cmd[0], append(srv.Cmd[1:], port)...)
 	cmd.Env = append(os.Environ(), srv.Env...)
+	if strings.HasPrefix(kind, "tls-") {
+		cmd.Env = append(cmd.Env, s.tlsEnv...)
+	}
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -143,10 +189,8 @@ func measure(ctx context.Context, s Settings, srv Server, kind string) (float64,
 		return 0, fmt.Errorf("server did not start: %q %w", line, err)
 	}
 	addr := "127.0.0.1:" + port
-	load := httpLoad
-	if kind == "ws" {
-		load = wsLoad
-	}
+	load := map[string]func(context.Context, string, func()) error{"http": httpLoad, "ws": wsLoad,
+		"tls-handshake": tlsLoad(false), "tls-resumed": tlsLoad(true)}[kind]
 	var count atomic.Int64
 	var counting atomic.Bool
 	lctx, cancel := context.WithTimeout(ctx, s.Warmup+s.Duration)

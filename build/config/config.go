@@ -17,6 +17,7 @@ import (
 const (
 	TargetsEnv = "MONGOOSE_FFI_TARGETS"
 	JobsEnv    = "MONGOOSE_FFI_JOBS"
+	BenchEnv   = "MONGOOSE_FFI_BENCH" // which bench figures, e.g. "http,tls-handshake"
 )
 
 // Config is the validated build configuration.

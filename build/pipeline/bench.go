@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/bench"
+	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
@@ -41,6 +43,9 @@ func (Bench) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	st := bench.Defaults
+	if k := os.Getenv(config.BenchEnv); k != "" {
+		st.Kinds = strings.Split(k, ",") // e.g. "tls-handshake,tls-resumed"
+	}
 	fmt.Fprintf(s.Out, "bench: %d connections, %s per figure after %s warm-up, median of %d interleaved rounds, loopback, %d CPUs\n",
 		st.Conns, st.Duration, st.Warmup, st.Rounds, runtime.NumCPU())
 	_, err = bench.Run(ctx, st, []bench.Server{

@@ -105,7 +105,7 @@ var (
 		{"iphlpapi.dll", "network interface queries"},
 		{"advapi32.dll", "OpenSSL: registry and event log, RtlGenRandom fallback"},
 		{"bcrypt.dll", "OpenSSL: the system random source (BCryptGenRandom)"},
-		{"crypt32.dll", "OpenSSL: the Windows certificate store"},
+		{"crypt32.dll", "the ROOT certificate store TLS clients trust by default (CertOpenSystemStoreW)"},
 		{"user32.dll", "OpenSSL: detecting an interactive window station for fatal errors"},
 		{"msvcrt.dll", "the C runtime (older mingw)"},
 		{"ucrtbase.dll", "the C runtime"},

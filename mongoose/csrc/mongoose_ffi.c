@@ -2,9 +2,11 @@
 // copies each event into a per-manager batch that mg_ffi_poll returns.
 //
 // Build defines (the build passes the same to mongoose.c):
-//   MG_TLS=MG_TLS_OPENSSL MG_ENABLE_IPV6=1, and _CRT_RAND_S on Windows.
+//   MG_TLS=MG_TLS_CUSTOM MG_ENABLE_IPV6=1, and _CRT_RAND_S on Windows.
+// TLS is ours: mongoose_ffi_tls.c.
 #include "mongoose.h"
 #include "mongoose_ffi.h"
+#include "mongoose_ffi_tls.h"
 
 #include <stddef.h>
 
@@ -52,6 +54,7 @@ struct ctx {
   int refs;
   uint64_t listener;     // the listener's id, for accepted connections
   struct mg_tls_opts tls;  // points into mem
+  struct ffi_tls_cfg *tls_cfg;  // TLS: the OpenSSL context, built once
   char mem[];
 };
 
@@ -207,11 +210,28 @@ static void on_http(struct batch *m, struct mg_connection *c,
 }
 
 static void init_tls(struct mg_connection *c, struct ctx *x) {
-  if (c->is_tls && x != NULL) mg_tls_init(c, &x->tls);
+  if (c->is_tls && x != NULL && x->tls_cfg != NULL) {
+    ffi_tls_attach(c, x->tls_cfg, x->tls.name);
+  }
 }
 
 static void release(struct ctx *x) {
-  if (x != NULL && --x->refs == 0) free(x);
+  if (x != NULL && --x->refs == 0) {
+    ffi_tls_cfg_release(x->tls_cfg);
+    free(x);
+  }
+}
+
+// tls_setup builds the TLS context of a listener or client whose URL asks
+// for TLS; a bad certificate, key or CA fails here, not at each handshake.
+static int tls_setup(struct mg_ffi_mgr *m, struct ctx *x, const char *url,
+                     int client, uint32_t flags) {
+  char err[300];
+  if (!mg_url_is_ssl(url)) return 1;
+  x->tls_cfg = ffi_tls_cfg_new(&m->mgr, client, x->kind == MG_FFI_HTTP, flags,
+                               &x->tls, err, sizeof(err));
+  if (x->tls_cfg == NULL) MG_ERROR(("%s: %s", url, err));
+  return x->tls_cfg != NULL;
 }
 
 // --- HTTP: limits, timeouts and HTTP/1.1 semantics ---
@@ -807,10 +827,14 @@ int32_t mg_ffi_listen(struct mg_ffi_mgr *m, int32_t kind, const char *url,
   x = new_ctx(m, kind, cert, (size_t) cert_len, key, (size_t) key_len, ca,
               (size_t) ca_len, NULL);
   if (x == NULL) return MG_FFI_ERR_NOMEM;
+  if (!tls_setup(m, x, url, 0, 0)) {
+    release(x);
+    return MG_FFI_ERR_TLS;
+  }
   c = kind == MG_FFI_HTTP ? mg_http_listen(&m->mgr, url, handler, x)
                           : mg_listen(&m->mgr, url, handler, x);
   if (c == NULL) {
-    free(x);
+    release(x);
     return MG_FFI_ERR_LISTEN;
   }
   x->listener = c->id;
@@ -821,7 +845,7 @@ int32_t mg_ffi_listen(struct mg_ffi_mgr *m, int32_t kind, const char *url,
 int32_t mg_ffi_connect(struct mg_ffi_mgr *m, int32_t kind, const char *url,
                        const char *ca, uint64_t ca_len, const char *server_name,
                        const char *cert, uint64_t cert_len, const char *key,
-                       uint64_t key_len, uint64_t *id) {
+                       uint64_t key_len, uint32_t flags, uint64_t *id) {
   struct mg_connection *c;
   struct ctx *x;
   char host[256];
@@ -835,15 +859,19 @@ int32_t mg_ffi_connect(struct mg_ffi_mgr *m, int32_t kind, const char *url,
     host[h.len] = '\0';
     server_name = host;
   }
-  // Without a CA, mongoose's OpenSSL backend verifies nothing; with one, it
-  // checks the chain and the name.
+  // The server is verified against ca, else the system's roots, and its
+  // name, unless flags say MG_FFI_TLS_INSECURE_SKIP_VERIFY.
   x = new_ctx(m, kind, cert, (size_t) cert_len, key, (size_t) key_len, ca,
               (size_t) ca_len, server_name);
   if (x == NULL) return MG_FFI_ERR_NOMEM;
+  if (!tls_setup(m, x, url, 1, flags)) {
+    release(x);
+    return MG_FFI_ERR_TLS;
+  }
   c = kind == MG_FFI_HTTP ? mg_http_connect(&m->mgr, url, handler, x)
                           : mg_connect(&m->mgr, url, handler, x);
   if (c == NULL) {
-    free(x);
+    release(x);
     return MG_FFI_ERR_CONNECT;
   }
   *id = c->id;
@@ -1208,14 +1236,6 @@ const char *mg_ffi_version(void) {
   return MG_VERSION;
 }
 
-const char *mg_ffi_openssl_version(void) {
-#if MG_TLS == MG_TLS_OPENSSL
-  return OpenSSL_version(OPENSSL_VERSION);
-#else
-  return "none";
-#endif
-}
-
 const char *mg_ffi_strerror(int32_t code) {
   switch (code) {
     case MG_FFI_OK: return "ok";
@@ -1230,6 +1250,7 @@ const char *mg_ffi_strerror(int32_t code) {
     case MG_FFI_ERR_FULL: return "wakeup queue full: try again after the manager polls";
     case MG_FFI_ERR_TOOBIG: return "wakeup payload over MG_FFI_WAKEUP_MAX (16 MB)";
     case MG_FFI_ERR_CLOSED: return "manager is closing";
+    case MG_FFI_ERR_TLS: return "bad TLS certificate, key or CA (see the log)";
     default: return "unknown error";
   }
 }

@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 // Bumped on any incompatible change; bindings refuse other versions.
-#define MG_FFI_ABI_VERSION 1
+#define MG_FFI_ABI_VERSION 2
 
 // Error codes: 0 is success, failures are negative.
 #define MG_FFI_OK 0
@@ -43,6 +43,12 @@ extern "C" {
 #define MG_FFI_ERR_FULL (-20)    // wakeup queue full: retry after a poll
 #define MG_FFI_ERR_TOOBIG (-21)  // over a size limit (MG_FFI_WAKEUP_MAX)
 #define MG_FFI_ERR_CLOSED (-22)  // the manager is being freed
+#define MG_FFI_ERR_TLS (-9)      // bad TLS certificate, key or CA
+
+// Flags for mg_ffi_connect.
+// INSECURE: the server's certificate and name are not checked, so anyone on
+// the path can read and change the traffic. For tests only.
+#define MG_FFI_TLS_INSECURE_SKIP_VERIFY 1
 
 // Connection kinds for listen and connect.
 #define MG_FFI_HTTP 1  // HTTP (and WebSocket after upgrade); https:// for TLS
@@ -129,10 +135,15 @@ MG_FFI_API int32_t mg_ffi_poll(struct mg_ffi_mgr *m, int32_t timeout_ms,
                                const struct mg_ffi_event **events);
 
 // Listen and connect. kind is MG_FFI_HTTP, MG_FFI_TCP or MG_FFI_UDP; the URL
-// scheme https://, wss:// or tls:// turns on TLS. PEM buffers are copied;
-// all may be NULL. A listener with ca requires client certificates (mutual
-// TLS). A client with ca verifies the server against it and its name
-// (server_name, else the URL's host); without ca it does not verify.
+// scheme https://, wss:// or tls:// turns on TLS (1.2 or 1.3). PEM (or DER)
+// buffers are parsed once, here: bad ones give MG_FFI_ERR_TLS. A listener
+// with ca requires client certificates (mutual TLS). A client always
+// verifies the server's certificate chain — against ca, or without ca
+// against the system's roots (SSL_CERT_FILE / SSL_CERT_DIR when set; else
+// the OS bundle on Linux and macOS, the ROOT store on Windows) — and its
+// name: server_name, else the URL's host (DNS name or IP address). A failed
+// check is an ERROR event saying why. flags: MG_FFI_TLS_*; only
+// MG_FFI_TLS_INSECURE_SKIP_VERIFY turns verification off.
 MG_FFI_API int32_t mg_ffi_listen(struct mg_ffi_mgr *m, int32_t kind,
                                  const char *url, const char *cert,
                                  uint64_t cert_len, const char *key,
@@ -143,7 +154,7 @@ MG_FFI_API int32_t mg_ffi_connect(struct mg_ffi_mgr *m, int32_t kind,
                                   uint64_t ca_len, const char *server_name,
                                   const char *cert, uint64_t cert_len,
                                   const char *key, uint64_t key_len,
-                                  uint64_t *id);
+                                  uint32_t flags, uint64_t *id);
 
 // Writes a connection's local (remote = 0) or remote address as "ip:port"
 // into out, NUL-terminated, and returns its length. A listener on port 0
@@ -219,6 +230,23 @@ MG_FFI_API int32_t mg_ffi_set_limit(struct mg_ffi_mgr *m, int32_t which,
                                     uint64_t value);
 MG_FFI_API int32_t mg_ffi_get_limit(struct mg_ffi_mgr *m, int32_t which,
                                     uint64_t *value);
+// TLS details of a connection whose handshake is done.
+struct mg_ffi_tls_info {
+  uint32_t version;                // offset 0: 0x0303 TLS 1.2, 0x0304 TLS 1.3
+  uint32_t cipher;                 // offset 4: the IANA cipher suite id
+  uint32_t resumed;                // offset 8: 1 when the session was resumed
+  uint32_t ncerts;                 // offset 12: entries in certs
+  struct mg_ffi_str alpn;          // offset 16: negotiated ALPN, or empty
+  struct mg_ffi_str sni;           // offset 32: the server name (SNI)
+  const struct mg_ffi_str *certs;  // offset 48: the peer's chain, DER, leaf first
+};  // 56 bytes
+
+// Fills *out for a TLS connection: MG_FFI_ERR_NOCONN for an unknown id,
+// MG_FFI_ERR_ARG when it has no TLS or its handshake is not done. The
+// strings stay valid until the next mg_ffi_tls_info on the same manager.
+// A separate call, so that events (the hot path) do not carry it.
+MG_FFI_API int32_t mg_ffi_tls_info(struct mg_ffi_mgr *m, uint64_t id,
+                                   struct mg_ffi_tls_info *out);
 
 // Helpers over buffers. Encoders return the length written, or
 // MG_FFI_ERR_SPACE when out is too small.

@@ -1,0 +1,488 @@
+package mongoose
+
+// The glue's TLS layer (mongoose_ffi_tls.c): verification on by default,
+// shared contexts, session resumption, ALPN; real handshakes only.
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
+)
+
+// leaf is a certificate for the test server: signed by p's CA, or by
+// itself when p is nil.
+func leaf(t *testing.T, p *pki, notAfter time.Time, names ...string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]},
+		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	parent, signer := tmpl, any(key)
+	if p != nil {
+		parent, signer = p.ca, p.caKey
+	} else {
+		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+}
+
+// goTLSServer serves HTTPS with crypto/tls: the body says whether the
+// session was resumed.
+func goTLSServer(t *testing.T, certPEM, keyPEM []byte) string {
+	t.Helper()
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "resumed=%v", r.TLS.DidResume)
+	}), TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, ErrorLog: nullLog()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ts.ServeTLS(ln, "", "")
+	t.Cleanup(func() { ts.Close() })
+	return ln.Addr().String()
+}
+
+// glueGet fetches url with the glue's HTTP client on mgr: the body, or the
+// text of the ERROR event.
+func glueGet(t *testing.T, mgr *mongoose.Manager, url string, opts *mongoose.TLS) (body string, errText string) {
+	t.Helper()
+	id, err := mgr.Connect(mongoose.HTTP, url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		evs, err := mgr.Poll(20 * time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.ID != id {
+				continue
+			}
+			switch e.Type {
+			case mongoose.EvConnect:
+				mgr.Send(id, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+			case mongoose.EvHTTPMsg:
+				mgr.CloseConn(id, true)
+				return string(e.Body), ""
+			case mongoose.EvError:
+				return "", string(e.Body)
+			case mongoose.EvClose:
+				return "", "closed without a response or an error"
+			}
+		}
+	}
+	t.Fatal("no response within 10 s")
+	return "", ""
+}
+
+func newManager(t *testing.T) *mongoose.Manager {
+	t.Helper()
+	mgr, err := library(t).NewManager()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mgr.Close() })
+	return mgr
+}
+
+// TestTLSClientVerifiesByDefault: a client given no CA verifies against the
+// system's roots, and a failure says why.
+func TestTLSClientVerifiesByDefault(t *testing.T) {
+	p := newPKI(t)
+	selfCert, selfKey := leaf(t, nil, time.Now().Add(time.Hour), "127.0.0.1", "localhost")
+	self := goTLSServer(t, selfCert, selfKey)
+	signed := goTLSServer(t, p.srvCert, p.srvKey)
+	expiredCert, expiredKey := leaf(t, p, time.Now().Add(-time.Hour), "127.0.0.1")
+	expired := goTLSServer(t, expiredCert, expiredKey)
+	ipOnlyCert, ipOnlyKey := leaf(t, p, time.Now().Add(time.Hour), "127.0.0.1")
+	ipOnly := goTLSServer(t, ipOnlyCert, ipOnlyKey)
+	otherCA := newPKI(t)
+	mgr := newManager(t)
+
+	cases := []struct {
+		name, addr string
+		opts       *mongoose.TLS
+		want       string
+	}{
+		{"no CA, self-signed", self, nil, "self-signed certificate"},
+		{"no CA, unknown authority", signed, nil, "unable to get local issuer certificate"},
+		{"insecure", self, &mongoose.TLS{InsecureSkipVerify: true}, ""},
+		{"right CA", signed, &mongoose.TLS{CA: p.caPEM}, ""},
+		{"right CA, DNS name", signed, &mongoose.TLS{CA: p.caPEM, ServerName: "localhost"}, ""},
+		{"wrong CA", signed, &mongoose.TLS{CA: otherCA.caPEM}, "unable to get local issuer certificate"},
+		{"wrong name", signed, &mongoose.TLS{CA: p.caPEM, ServerName: "example.com"}, "hostname mismatch"},
+		{"localhost not in the certificate", ipOnly, &mongoose.TLS{CA: p.caPEM, ServerName: "localhost"}, "hostname mismatch"},
+		{"wrong IP", signed, &mongoose.TLS{CA: p.caPEM, ServerName: "127.0.0.2"}, "IP address mismatch"},
+		{"expired", expired, &mongoose.TLS{CA: p.caPEM}, "certificate has expired"},
+	}
+	for _, c := range cases {
+		body, errText := glueGet(t, mgr, "https://"+c.addr+"/", c.opts)
+		switch {
+		case c.want == "" && body != "resumed=false":
+			t.Errorf("%s: refused, want accepted: %q", c.name, errText)
+		case c.want != "" && !strings.Contains(errText, c.want):
+			t.Errorf("%s: got body %q, error %q; want an error saying %q", c.name, body, errText, c.want)
+		case c.want != "" && !strings.Contains(errText, "certificate verify failed"):
+			t.Errorf("%s: error %q does not say the certificate failed", c.name, errText)
+		}
+		if c.opts == nil && c.want != "" {
+			t.Logf("%s: %s", c.name, errText)
+		}
+	}
+}
+
+// childEnv marks the test binary run by TestTLSSSLCertFile: the library's
+// getenv sees only the environment the process started with (os.Setenv
+// does not reach C without cgo).
+const childEnv = "MONGOOSE_FFI_TLS_CHILD_ADDR"
+
+// TestTLSSSLCertFile: SSL_CERT_FILE naming the test CA makes a client with
+// no CA trust the server; naming another CA does not.
+func TestTLSSSLCertFile(t *testing.T) {
+	if addr := os.Getenv(childEnv); addr != "" {
+		body, errText := glueGet(t, newManager(t), "https://"+addr+"/", nil)
+		fmt.Printf("child: body %q error %q\n", body, errText)
+		return
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows trusts its ROOT store alone, as Go does: see TestTLSClientUsesWindowsStore")
+	}
+	library(t) // built once, handed to the child
+	p, other := newPKI(t), newPKI(t)
+	addr := goTLSServer(t, p.srvCert, p.srvKey)
+	dir := t.TempDir()
+	for name, ca := range map[string][]byte{"right": p.caPEM, "other": other.caPEM} {
+		file := filepath.Join(dir, name+".pem")
+		if err := os.WriteFile(file, ca, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestTLSSSLCertFile$", "-test.count=1")
+		cmd.Env = append(os.Environ(), childEnv+"="+addr, "SSL_CERT_FILE="+file, "SSL_CERT_DIR=", TestLibraryEnv+"="+libPath)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			// Under qemu-user without binfmt_misc the binary cannot run itself.
+			t.Skipf("SKIPPED: cannot run the test binary again: %v", err)
+		} else if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		accepted := strings.Contains(string(out), `child: body "resumed=false" error ""`)
+		refused := strings.Contains(string(out), "unable to get local issuer certificate") &&
+			strings.Contains(string(out), "SSL_CERT_FILE="+file)
+		if (name == "right" && !accepted) || (name == "other" && !refused) {
+			t.Errorf("SSL_CERT_FILE with the %s CA:\n%s", name, out)
+		}
+	}
+}
+
+// TestTLSClientUsesWindowsStore: on Windows, with no CA the roots come from
+// the ROOT system store (crypt32), and it does not trust our server.
+func TestTLSClientUsesWindowsStore(t *testing.T) {
+	if runtime.GOOS != "windows" {
+		t.Skip("the ROOT store is Windows'")
+	}
+	t.Setenv("SSL_CERT_FILE", "")
+	t.Setenv("SSL_CERT_DIR", "")
+	selfCert, selfKey := leaf(t, nil, time.Now().Add(time.Hour), "127.0.0.1", "www.example.com")
+	addr := goTLSServer(t, selfCert, selfKey)
+	body, errText := glueGet(t, newManager(t), "https://"+addr+"/", nil)
+	if body != "" || !strings.Contains(errText, "certificate verify failed") || !strings.Contains(errText, "the Windows ROOT store,") ||
+		strings.Contains(errText, "not opened") {
+		t.Fatalf("body %q, error %q: want refused, trusting the Windows ROOT store", body, errText)
+	}
+	t.Log(errText)
+}
+
+// A bad certificate or key fails at Listen, not at each handshake.
+func TestTLSBadCredentials(t *testing.T) {
+	mgr := newManager(t)
+	p := newPKI(t)
+	for name, o := range map[string]*mongoose.TLS{
+		"garbage cert":   {Cert: []byte("not a certificate"), Key: p.srvKey},
+		"mismatched key": {Cert: p.srvCert, Key: p.cliKey},
+		"no key":         {Cert: p.srvCert},
+	} {
+		if _, err := mgr.Listen(mongoose.HTTP, "https://127.0.0.1:0", o); !errors.Is(err, mongoose.ErrTLS) {
+			t.Errorf("%s: Listen returned %v, want ErrTLS", name, err)
+		}
+	}
+}
+
+// helloClose answers and closes, so that openssl s_client ends.
+func helloClose(m *mongoose.Manager, e *mongoose.Event) {
+	if e.Type == mongoose.EvHTTPMsg {
+		m.Reply(e.ID, 200, "Connection: close\r\n", []byte("hello"))
+		m.CloseConn(e.ID, false)
+	}
+}
+
+// TestTLSResumeOpenSSL: openssl s_client saves a session and resumes it,
+// with TLS 1.2 (session id or ticket) and TLS 1.3 (ticket).
+func TestTLSResumeOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("SKIPPED: no openssl command")
+	}
+	p := newPKI(t)
+	s := serve(t, mongoose.HTTP, "https", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey}, helloClose)
+	for _, v := range []string{"-tls1_2", "-tls1_3"} {
+		sess := filepath.Join(t.TempDir(), "sess.pem")
+		run := func(arg string) string {
+			cmd := exec.Command("openssl", "s_client", "-connect", s.addr, v, "-ign_eof", "-alpn", "http/1.1", arg, sess)
+			cmd.Stdin = strings.NewReader("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("openssl s_client %s %s: %v\n%s", v, arg, err, out)
+			}
+			return string(out)
+		}
+		first := run("-sess_out")
+		if !strings.Contains(first, "New, TLSv1.") || !strings.Contains(first, "hello") ||
+			!strings.Contains(first, "ALPN protocol: http/1.1") {
+			t.Fatalf("%s first connection:\n%s", v, first)
+		}
+		second := run("-sess_in")
+		if !strings.Contains(second, "Reused, TLSv1.") || !strings.Contains(second, "hello") {
+			t.Errorf("%s: the saved session was not resumed:\n%s", v, second)
+		}
+	}
+}
+
+// TestTLSResumeGoClient: crypto/tls with a session cache resumes against
+// the glue's server, with TLS 1.2 and 1.3; ALPN picks http/1.1 out of h2.
+func TestTLSResumeGoClient(t *testing.T) {
+	p := newPKI(t)
+	s := serve(t, mongoose.HTTP, "https", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey}, hello)
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		cfg := &tls.Config{RootCAs: p.pool, MinVersion: v, MaxVersion: v, NextProtos: []string{"h2", "http/1.1"},
+			ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+		var resumed []bool
+		for i := 0; i < 3; i++ {
+			c, err := tls.Dial("tcp", s.addr, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			buf := make([]byte, 256)
+			n, _ := c.Read(buf) // reading also takes in TLS 1.3's tickets
+			st := c.ConnectionState()
+			c.Close()
+			if !bytes.Contains(buf[:n], []byte("tls=true")) || st.NegotiatedProtocol != "http/1.1" {
+				t.Fatalf("TLS %x: response %q, ALPN %q", v, buf[:n], st.NegotiatedProtocol)
+			}
+			resumed = append(resumed, st.DidResume)
+		}
+		if resumed[0] || !resumed[1] || !resumed[2] {
+			t.Errorf("TLS %x: resumed %v, want [false true true]", v, resumed)
+		}
+	}
+}
+
+// TestTLSGlueClientResumes: the glue's client keeps sessions per server, so
+// a reconnecting client resumes.
+func TestTLSGlueClientResumes(t *testing.T) {
+	p := newPKI(t)
+	addr := goTLSServer(t, p.srvCert, p.srvKey)
+	mgr := newManager(t)
+	var got []string
+	for i := 0; i < 3; i++ {
+		body, errText := glueGet(t, mgr, "https://"+addr+"/", &mongoose.TLS{CA: p.caPEM})
+		if errText != "" {
+			t.Fatal(errText)
+		}
+		got = append(got, body)
+	}
+	if got[0] != "resumed=false" || got[1] != "resumed=true" || got[2] != "resumed=true" {
+		t.Errorf("glue client sessions: %v, want the second and third resumed", got)
+	}
+}
+
+// nullLog quiets the Go server's log of handshakes the glue refused.
+func nullLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestTLSInfo: a net/http handler sees the TLS details, and with mutual
+// TLS authorises by the client certificate's subject; a glue client sees
+// its server's.
+func TestTLSInfo(t *testing.T) {
+	p := newPKI(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "alice", Organization: []string{"test"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+
+	l := library(t)
+	mgr, err := l.NewManager()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	if _, err := mgr.Listen(mongoose.HTTP, "https://127.0.0.1:0", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey, CA: p.caPEM}); err != nil {
+		t.Fatal(err)
+	}
+	var addr string
+	for _, c := range []uint64{1, 2, 3} {
+		if a, err := mgr.Addr(c, false); err == nil {
+			addr = a
+			break
+		}
+	}
+	handler := mgr.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := r.TLS
+		if st == nil || len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Subject.CommonName != "alice" {
+			http.Error(w, "who are you?", http.StatusForbidden)
+			return
+		}
+		fmt.Fprintf(w, "hello %s: v=%x cipher=%x alpn=%s sni=%s resumed=%v chain=%d",
+			st.PeerCertificates[0].Subject.CommonName, st.Version, st.CipherSuite, st.NegotiatedProtocol, st.ServerName,
+			st.DidResume, len(st.PeerCertificates))
+	}))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			evs, _ := mgr.Poll(20 * time.Millisecond)
+			for i := range evs {
+				handler(&evs[i])
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{
+		RootCAs: p.pool, ServerName: "localhost", NextProtos: []string{"http/1.1"}, Certificates: []tls.Certificate{alice},
+		ClientSessionCache: tls.NewLRUClientSessionCache(4)}}}
+	for i, want := range []string{"resumed=false", "resumed=true"} {
+		resp, err := client.Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		exp := fmt.Sprintf("hello alice: v=%x cipher=%x alpn=http/1.1 sni=localhost %s chain=1", resp.TLS.Version, resp.TLS.CipherSuite, want)
+		if resp.StatusCode != 200 || string(body) != exp {
+			t.Errorf("request %d: %d %q, want %q", i, resp.StatusCode, body, exp)
+		}
+	}
+}
+
+// TestTLSInfoClient: the glue's client sees what it negotiated with a Go
+// server, and the server's certificate.
+func TestTLSInfoClient(t *testing.T) {
+	p := newPKI(t)
+	addr := goTLSServer(t, p.srvCert, p.srvKey)
+	mgr := newManager(t)
+	id, err := mgr.Connect(mongoose.HTTP, "https://"+addr+"/", &mongoose.TLS{CA: p.caPEM, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgr.TLSInfo(id); err == nil {
+		t.Error("TLSInfo before the handshake succeeded")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		evs, _ := mgr.Poll(20 * time.Millisecond)
+		for _, e := range evs {
+			switch e.Type {
+			case mongoose.EvConnect:
+				mgr.Send(id, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+			case mongoose.EvError:
+				t.Fatal(string(e.Body))
+			case mongoose.EvHTTPMsg:
+				info, err := mgr.TLSInfo(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := info.ConnectionState()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Version != tls.VersionTLS13 || tls.CipherSuiteName(st.CipherSuite) == "" || st.NegotiatedProtocol != "http/1.1" ||
+					st.ServerName != "localhost" || len(st.PeerCertificates) != 1 || st.PeerCertificates[0].Issuer.CommonName != "test CA" {
+					t.Errorf("client TLS state: %+v", st)
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("no response within 10 s")
+}
+
+// TestTLSClientIPv6Name: an IPv6 URL's host ("[::1]") is checked as the
+// address ::1 against the certificate's IP addresses.
+func TestTLSClientIPv6Name(t *testing.T) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("SKIPPED: no IPv6 loopback: %v", err)
+	}
+	ln.Close()
+	p := newPKI(t)
+	for _, c := range []struct {
+		names []string
+		want  string
+	}{{[]string{"::1"}, ""}, {[]string{"127.0.0.1", "localhost"}, "IP address mismatch"}} {
+		certPEM, keyPEM := leaf(t, p, time.Now().Add(time.Hour), c.names...)
+		cert, _ := tls.X509KeyPair(certPEM, keyPEM)
+		ln, err := net.Listen("tcp6", "[::1]:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "v6") }),
+			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, ErrorLog: nullLog()}
+		go ts.ServeTLS(ln, "", "")
+		body, errText := glueGet(t, newManager(t), "https://"+ln.Addr().String()+"/", &mongoose.TLS{CA: p.caPEM})
+		ts.Close()
+		if (c.want == "" && body != "v6") || (c.want != "" && !strings.Contains(errText, c.want)) {
+			t.Errorf("certificate for %v: body %q, error %q; want %q", c.names, body, errText, c.want)
+		}
+	}
+}
