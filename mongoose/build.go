@@ -118,10 +118,8 @@ func Build(ctx context.Context, cfg *config.Config, outRoot string) ([]Library, 
 	osslPin, _ := openssl.Pin()
 	var libs []Library
 	for i, t := range cfg.Targets {
-		var mg []string
-		for _, f := range pin.Files {
-			mg = append(mg, f.SHA256)
-		}
+		// Only what is compiled keys the build: the pinned LICENSE is not.
+		mg := []string{pin.File("mongoose.c").SHA256, pin.File("mongoose.h").SHA256}
 		key := cache.Key(keyInputs{recipe, mg, sum(glueC), sum(glueH), sum(compatH), ossl[i].Key, t,
 			append(slices.Clone(defines), osDefines[t.OS]...), cflags(t.OS), linkFlags[t.Format], z.Version})
 		entry := filepath.Join(cfg.Cache, "lib", pin.Version, t.Dir()+"-"+key)

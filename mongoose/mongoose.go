@@ -11,8 +11,8 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 )
 
-// LocalEnv names a local copy: a directory holding mongoose.c and
-// mongoose.h, or one of those files.
+// LocalEnv names a local copy: a directory holding mongoose.c, mongoose.h
+// and LICENSE, or one of those files.
 const LocalEnv = "MONGOOSE_SRC"
 
 //go:embed pin.json
@@ -21,7 +21,8 @@ var pinJSON []byte
 // Pin is the pinned mongoose release.
 func Pin() (*source.Pin, error) { return source.Parse(pinJSON, "mongoose/pin.json") }
 
-// Sources returns the cache directory holding verified mongoose.c and mongoose.h.
+// Sources returns the cache directory holding verified mongoose.c, mongoose.h
+// and LICENSE (its licence text, which mongoose.c and mongoose.h do not carry).
 func Sources(ctx context.Context, cacheDir string, log io.Writer) (string, error) {
 	pin, err := Pin()
 	if err != nil {
