@@ -9,6 +9,7 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
@@ -39,6 +40,16 @@ func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
 // Test runs lint and every test, including the cached integration builds.
 func Test(ctx context.Context) error { return tasks.Test(ctx) }
 
+// Release runs sources, openssl, build, verify and test, then GoReleaser: a
+// snapshot into dist/, or on a clean vX.Y.Z tag with GITHUB_TOKEN a published
+// release and the binding/vX.Y.Z tag.
+func Release(ctx context.Context) error { return release.Run(ctx, releaseStages...) }
+
+// releaseStages come before GoReleaser (the pipeline of issue 10 can list
+// "package/release" after test instead).
+var releaseStages = []release.Stage{{Name: "sources", Run: tasks.Sources}, {Name: "openssl", Run: tasks.OpenSSL},
+	{Name: "build", Run: tasks.Build}, {Name: "verify", Run: tasks.Verify}, {Name: "test", Run: tasks.Test}}
+
 // Docker runs the kit in its toolchain image (docker or podman; CONTAINER_ENGINE overrides).
 type Docker mg.Namespace
 
@@ -56,3 +67,6 @@ func (Docker) Build(ctx context.Context) error { return tasks.DockerTargets(ctx,
 
 // Test runs every test inside the image, Windows under Wine and arm64 under QEMU included.
 func (Docker) Test(ctx context.Context) error { return tasks.DockerTargets(ctx, "test") }
+
+// Release runs `release` inside the image, with the commit and version read on the host.
+func (Docker) Release(ctx context.Context) error { return release.Docker(ctx, tasks.DockerTargets) }

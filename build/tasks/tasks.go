@@ -17,6 +17,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/bench"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/container"
+	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 	"github.com/mongoose-ffi/mongoose-ffi/build/repro"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
@@ -426,7 +427,8 @@ func DockerTargets(ctx context.Context, targets ...string) error {
 		}
 	}
 	var env []string
-	for _, k := range []string{config.TargetsEnv, config.JobsEnv} {
+	// The release's commit, version and token (docker:release) pass through too.
+	for _, k := range append([]string{config.TargetsEnv, config.JobsEnv}, release.ContainerEnv...) {
 		if v := os.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}

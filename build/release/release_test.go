@@ -1,0 +1,157 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
+)
+
+// root is the repository, two levels up from this package.
+func root(t *testing.T) string {
+	r, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestGoReleaserCheck validates .goreleaser.yaml with the pinned GoReleaser.
+func TestGoReleaserCheck(t *testing.T) {
+	var log bytes.Buffer
+	if err := GoReleaser(context.Background(), root(t), nil, &log, "check"); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+}
+
+// TestSnapshot makes a snapshot of every archive twice, opens and checks
+// each one (Check), and compares the two runs byte for byte.
+func TestSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("GoReleaser snapshot: not in -short")
+	}
+	if os.Getenv(RunningEnv) != "" {
+		t.Skip("`go tool mage release` checks its own dist/ after GoReleaser")
+	}
+	ctx := context.Background()
+	dir := root(t)
+	if CheckInputs(dir) != nil {
+		cfg, err := config.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Targets = target.All()
+		if _, err := mongoose.Build(ctx, cfg, filepath.Join(dir, "out")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Always a snapshot, whatever the checkout's tags and GITHUB_TOKEN say.
+	d := Decision{Mode: Snapshot, Version: "0.0.0-test-SNAPSHOT"}
+	c := Commit{Hash: strings.Repeat("0", 40), Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if s, gc, err := ReadState(ctx, dir); err == nil {
+		d.Version, c = SnapshotVersion(s), gc
+	} else {
+		t.Logf("git cannot read the checkout (%v): a fixed version and commit", err)
+	}
+	var runs [2]map[string][]byte
+	for i := range runs {
+		var log bytes.Buffer
+		start := time.Now()
+		if err := Package(ctx, dir, d, c, &log); err != nil {
+			t.Fatalf("run %d: %v\n%s", i+1, err, log.String())
+		}
+		t.Logf("snapshot %d: %s", i+1, time.Since(start).Round(time.Second))
+		runs[i] = map[string][]byte{}
+		ents, err := os.ReadDir(filepath.Join(dir, Dist))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			n := e.Name()
+			if strings.HasSuffix(n, ".tar.gz") || strings.HasSuffix(n, ".zip") || strings.HasSuffix(n, ".cdx.json") || n == "checksums.txt" {
+				b, err := os.ReadFile(filepath.Join(dir, Dist, n))
+				if err != nil {
+					t.Fatal(err)
+				}
+				runs[i][n] = b
+			}
+		}
+	}
+	if len(runs[0]) != len(target.All())+2 {
+		t.Errorf("dist/ holds %d archives, SBOMs and checksums, want %d", len(runs[0]), len(target.All())+2)
+	}
+	for n, b := range runs[0] {
+		if !bytes.Equal(b, runs[1][n]) {
+			t.Errorf("%s differs between two snapshots of the same commit", n)
+		}
+	}
+	checkCatches(t, dir, d.Version)
+}
+
+// checkCatches makes sure Check is not vacuous: copies of the snapshot with
+// a swapped archive or an SBOM whose source hash is not the pin fail.
+func checkCatches(t *testing.T, dir, version string) {
+	mgPin, _ := mongoose.Pin()
+	lt, _ := target.Lookup("linux/amd64")
+	arm, _ := target.Lookup("linux/arm64")
+	for _, c := range []struct {
+		name   string
+		tamper func(dist string) error
+		want   []string
+	}{
+		{"untouched", func(string) error { return nil }, nil},
+		{"archive swapped for another target's", func(dist string) error {
+			b, err := os.ReadFile(filepath.Join(dist, ArchiveName(version, arm)))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dist, ArchiveName(version, lt)), b, 0o644)
+		}, []string{"checksums.txt: " + ArchiveName(version, lt), "outside the directory"}},
+		{"SBOM with a source hash that is not the pin", func(dist string) error {
+			p := filepath.Join(dist, SBOMName(version))
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h := mgPin.File("mongoose.c").SHA256
+			return os.WriteFile(p, bytes.ReplaceAll(b, []byte(h), []byte(strings.Repeat("0", len(h)))), 0o644)
+		}, []string{"mongoose.c sha256 0000", "sbom.cdx.json differs"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			dist := filepath.Join(tmp, Dist)
+			if err := os.CopyFS(dist, os.DirFS(filepath.Join(dir, Dist))); err != nil {
+				t.Fatal(err)
+			}
+			lic, _ := os.ReadFile(filepath.Join(dir, "LICENSE"))
+			if err := os.WriteFile(filepath.Join(tmp, "LICENSE"), lic, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.tamper(dist); err != nil {
+				t.Fatal(err)
+			}
+			err := Check(dist, version)
+			if len(c.want) == 0 {
+				if err != nil {
+					t.Fatalf("the untouched copy fails: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("passed")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
