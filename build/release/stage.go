@@ -123,7 +123,7 @@ func StageFiles(ctx context.Context, root, cacheDir, version string, c Commit) e
 			MongooseLicense: mgLicense,
 			OpenSSLLicense:  osslLicense,
 			SBOMFile:        sbom,
-			ArchiveREADME:   []byte(strings.ReplaceAll(archiveREADME, "{{VERSION}}", version)),
+			ArchiveREADME:   []byte(readme(version)),
 		} {
 			p := filepath.Join(tmp, filepath.FromSlash(name))
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -165,4 +165,14 @@ func fromTarGz(archive, name string) ([]byte, error) {
 			return b.Bytes(), nil
 		}
 	}
+}
+
+// readme is the archive's README for a version. A snapshot has no binding
+// tag of its own: it points at the newest binding.
+func readme(version string) string {
+	ref := "binding/v" + version
+	if strings.Contains(version, "SNAPSHOT") {
+		ref = "latest"
+	}
+	return strings.NewReplacer("{{VERSION}}", version, "{{BINDING_REF}}", ref).Replace(archiveREADME)
 }
