@@ -54,14 +54,9 @@ type Stage struct {
 // Run decides what to make, runs the stages in order (sources, openssl,
 // build, verify, test), then Package; the first failure stops it, named.
 func Run(ctx context.Context, stages ...Stage) error {
-	if v := os.Getenv(config.TargetsEnv); v != "" {
-		if ts, err := target.Select(v); err != nil || len(ts) != len(target.All()) {
-			return fmt.Errorf("release: a release holds all five targets, but %s=%s selects fewer: unset it", config.TargetsEnv, v)
-		}
-	}
-	d, c, err := Prepare(ctx, ".")
+	d, c, err := preflight(ctx)
 	if err != nil {
-		return fmt.Errorf("release: %w", err)
+		return err
 	}
 	os.Setenv(RunningEnv, "1")
 	defer os.Unsetenv(RunningEnv)
@@ -78,6 +73,42 @@ func Run(ctx context.Context, stages ...Stage) error {
 		return fmt.Errorf("release stopped at stage package: %w", err)
 	}
 	return nil
+}
+
+// preflight refuses what cannot be released before any stage runs.
+func preflight(ctx context.Context) (Decision, Commit, error) {
+	if v := os.Getenv(config.TargetsEnv); v != "" {
+		if ts, err := target.Select(v); err != nil || len(ts) != len(target.All()) {
+			return Decision{}, Commit{}, fmt.Errorf("release: a release holds all five targets, but %s=%s selects fewer: unset it", config.TargetsEnv, v)
+		}
+	}
+	d, c, err := Prepare(ctx, ".")
+	if err != nil {
+		return d, c, fmt.Errorf("release: %w", err)
+	}
+	return d, c, nil
+}
+
+// Preflight is a pipeline's first stage for a release: it decides, and
+// refuses a dirty tree or a tag not on HEAD before anything is built.
+func Preflight(ctx context.Context) error {
+	d, _, err := preflight(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("release: %s %s: %s\n", d.Mode, d.Version, d.Note)
+	// The test stage that follows leaves the snapshot test to PackageStage's check.
+	return os.Setenv(RunningEnv, "1")
+}
+
+// PackageStage is the "package/release" stage of a pipeline, after test:
+// it decides again and runs Package in the current directory.
+func PackageStage(ctx context.Context) error {
+	d, c, err := preflight(ctx)
+	if err != nil {
+		return err
+	}
+	return Package(ctx, ".", d, c, os.Stdout)
 }
 
 // Prepare reads the checkout (or, where git cannot, the commit passed in
