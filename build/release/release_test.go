@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -153,5 +154,71 @@ func checkCatches(t *testing.T, dir, version string) {
 				}
 			}
 		})
+	}
+}
+
+// TestTaggedRelease runs the publishing path with publishing skipped, in a
+// clone tagged v0.1.0 (and binding/v0.0.9, which must not count as the
+// previous release): versioned archives, a changelog from the commits.
+func TestTaggedRelease(t *testing.T) {
+	if testing.Short() || os.Getenv(RunningEnv) != "" {
+		t.Skip("GoReleaser: not in -short, nor inside `go tool mage release`")
+	}
+	ctx := context.Background()
+	dir := root(t)
+	if _, _, err := ReadState(ctx, dir); err != nil {
+		t.Skipf("git cannot read the checkout: %v", err)
+	}
+	if err := CheckInputs(dir); err != nil {
+		t.Skipf("no libraries in out/ (TestSnapshot builds them): %v", err)
+	}
+	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+		"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"} {
+		t.Setenv(k, v)
+	}
+	clone := filepath.Join(t.TempDir(), "mongoose-ffi")
+	git := func(args ...string) string {
+		out, err := exec.Command("git", append([]string{"-C", clone}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("git", "clone", "-q", dir, clone).CombinedOutput(); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	git("tag", "-a", "v0.1.0", "-m", "v0.1.0")
+	git("tag", "binding/v0.0.9", "HEAD~1")
+	for _, tg := range target.All() {
+		if err := os.CopyFS(filepath.Join(clone, "out", tg.Dir()), os.DirFS(filepath.Join(dir, "out", tg.Dir()))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, c, err := ReadState(ctx, clone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Token = true // what CI has; nothing is published here
+	d, err := Decide(s)
+	if err != nil || d.Mode != Publish || d.Version != "0.1.0" {
+		t.Fatalf("decision %+v, %v", d, err)
+	}
+	var log bytes.Buffer
+	if err := GoReleaser(ctx, clone, Env(d, c), &log, "release", "--clean", "--skip=publish,announce"); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if err := Check(filepath.Join(clone, Dist), d.Version); err != nil {
+		t.Fatal(err)
+	}
+	changelog, err := os.ReadFile(filepath.Join(clone, Dist, "CHANGELOG.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// HEAD~1 carries binding/v0.0.9: were it taken for the previous release,
+	// its commit would be missing.
+	for _, rev := range []string{"HEAD", "HEAD~1"} {
+		if subject := git("log", "-1", "--format=%s", rev); !strings.Contains(string(changelog), subject) {
+			t.Errorf("the changelog does not list %s (%q):\n%s", rev, subject, changelog)
+		}
 	}
 }
