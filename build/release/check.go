@@ -181,7 +181,7 @@ func readArchive(p string) (map[string][]byte, error) {
 
 func checkArchive(t target.Target, files map[string][]byte, sbom []byte, bom *cdx.BOM, license []byte) error {
 	var errs []error
-	need := append(expected(t), "mongoose-ffi"+exe(t), "LICENSE", "NOTICE", MongooseLicense, OpenSSLLicense, SBOMFile, ArchiveREADME)
+	need := append(expected(t), "mongoose-ffi"+exe(t), "LICENSE", "NOTICE", MongooseLicense, OpenSSLLicense, GPLText, SBOMFile, ArchiveREADME)
 	if RequireLua {
 		for _, f := range LuaFiles {
 			need = append(need, "lua/"+path.Base(f))
@@ -231,6 +231,10 @@ func checkArchive(t target.Target, files map[string][]byte, sbom []byte, bom *cd
 	mgPin, _ := mongoose.Pin()
 	if got := sum(files[MongooseLicense]); got != mgPin.File("LICENSE").SHA256 {
 		errs = append(errs, fmt.Errorf("%s has sha256 %s, not the pinned %s", MongooseLicense, got, mgPin.File("LICENSE").SHA256))
+	}
+	gplPin, _ := GPLPin()
+	if got := sum(files[GPLText]); got != gplPin.Files[0].SHA256 {
+		errs = append(errs, fmt.Errorf("%s has sha256 %s, not the pinned %s", GPLText, got, gplPin.Files[0].SHA256))
 	}
 	if !bytes.Contains(files[OpenSSLLicense], []byte("Apache License")) || !bytes.Contains(files[OpenSSLLicense], []byte("Version 2.0")) {
 		errs = append(errs, fmt.Errorf("%s is not the Apache License 2.0", OpenSSLLicense))

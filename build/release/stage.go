@@ -28,6 +28,7 @@ const (
 	ArchiveREADME     = "README.md"
 	MongooseLicense   = "licenses/mongoose-LICENSE"
 	OpenSSLLicense    = "licenses/openssl-LICENSE.txt"
+	GPLText           = "licenses/GPL-2.0.txt"
 	openSSLLicenseSrc = "LICENSE.txt" // in the tarball's top directory
 )
 
@@ -110,6 +111,10 @@ func StageFiles(ctx context.Context, root, cacheDir, version string, c Commit) e
 	if err != nil {
 		return fmt.Errorf("OpenSSL's licence: %w", err)
 	}
+	gpl, err := gplText(ctx, cacheDir)
+	if err != nil {
+		return err
+	}
 	sbom, err := SBOM(root, version, c)
 	if err != nil {
 		return err
@@ -122,6 +127,7 @@ func StageFiles(ctx context.Context, root, cacheDir, version string, c Commit) e
 		for name, data := range map[string][]byte{
 			MongooseLicense: mgLicense,
 			OpenSSLLicense:  osslLicense,
+			GPLText:         gpl,
 			SBOMFile:        sbom,
 			ArchiveREADME:   []byte(readme(version)),
 		} {
