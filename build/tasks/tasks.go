@@ -427,8 +427,8 @@ func DockerTargets(ctx context.Context, targets ...string) error {
 		}
 	}
 	var env []string
-	// The release's commit, version and token (docker:release) pass through too.
-	for _, k := range append([]string{config.TargetsEnv, config.JobsEnv}, release.ContainerEnv...) {
+	// The release's commit, version and token pass through for docker:release.
+	for _, k := range append([]string{config.TargetsEnv, config.JobsEnv}, release.ContainerEnv()...) {
 		if v := os.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}
