@@ -9,46 +9,64 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
+// The pipeline's stages, in build/pipeline.Stages' order. Each target runs
+// its stage once; mg.SerialCtxDeps names the stages it needs first.
+
 // Sources obtains and verifies the pinned mongoose and OpenSSL sources into the cache.
-func Sources(ctx context.Context) error { return tasks.Sources(ctx) }
+func Sources(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Sources{}) }
 
 // Zig installs the pinned zig compiler into the cache if it is not there.
-func Zig(ctx context.Context) error { return tasks.Zig(ctx) }
+func Zig(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Zig{}) }
 
 // Openssl builds static OpenSSL for every selected target (MONGOOSE_FFI_TARGETS).
-func Openssl(ctx context.Context) error { return tasks.OpenSSL(ctx) }
+func Openssl(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Sources, Zig)
+	return pipeline.Run(ctx, pipeline.OpenSSL{})
+}
 
 // Build builds the mongoose library for every selected target into out/<os>_<arch>/.
-func Build(ctx context.Context) error { return tasks.Build(ctx) }
+func Build(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Openssl)
+	return pipeline.Run(ctx, pipeline.Library{})
+}
 
 // Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
-func Verify(ctx context.Context) error { return tasks.Verify(ctx) }
-
-// Reproducible builds the selected targets twice from scratch and compares the libraries.
-func Reproducible(ctx context.Context) error { return tasks.Reproducible(ctx) }
-
-// Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
-func Bench(ctx context.Context) error { return tasks.Bench(ctx) }
+func Verify(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Verify{}) }
 
 // Lint runs gofmt, go vet and staticcheck.
-func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
+func Lint(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Lint{}) }
 
 // Test runs lint and every test, including the cached integration builds.
-func Test(ctx context.Context) error { return tasks.Test(ctx) }
+func Test(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Lint)
+	return pipeline.Run(ctx, pipeline.Test{})
+}
 
 // Release runs sources, openssl, build, verify and test, then GoReleaser: a
 // snapshot into dist/, or on a clean vX.Y.Z tag with GITHUB_TOKEN a published
 // release and the binding/vX.Y.Z tag.
-func Release(ctx context.Context) error { return release.Run(ctx, releaseStages...) }
+func Release(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, preflight, Build, Verify, Test)
+	return pipeline.Run(ctx, pipeline.Package{})
+}
 
-// releaseStages come before GoReleaser (the pipeline of issue 10 can list
-// "package/release" after test instead).
-var releaseStages = []release.Stage{{Name: "sources", Run: tasks.Sources}, {Name: "openssl", Run: tasks.OpenSSL},
-	{Name: "build", Run: tasks.Build}, {Name: "verify", Run: tasks.Verify}, {Name: "test", Run: tasks.Test}}
+// preflight decides what Release makes and refuses a dirty tree or a tag not
+// on HEAD before anything is built (not a target of its own).
+func preflight(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Preflight{}) }
+
+// Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
+func Bench(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Bench{}) }
+
+// Reproducible builds the selected targets twice from scratch and compares the libraries.
+func Reproducible(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Sources, Zig)
+	return pipeline.Run(ctx, pipeline.Reproducible{})
+}
 
 // Docker runs the kit in its toolchain image (docker or podman; CONTAINER_ENGINE overrides).
 type Docker mg.Namespace

@@ -205,10 +205,10 @@ func checkArchive(t target.Target, files map[string][]byte, sbom []byte, bom *cd
 	if err := os.WriteFile(lib, files[t.Library], 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, mongoose.ExportsFile), files[mongoose.ExportsFile], 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, verify.ExportsFile), files[verify.ExportsFile], 0o644); err != nil {
 		return err
 	}
-	exports, err := mongoose.ReadExports(filepath.Join(tmp, mongoose.ExportsFile))
+	exports, err := verify.ReadExports(filepath.Join(tmp, verify.ExportsFile))
 	if err != nil {
 		return err
 	}
@@ -324,8 +324,8 @@ func checkExecutable(data []byte, t target.Target) error {
 	if err != nil {
 		return err
 	}
-	if format != t.Format || arch != objfile.Arch(t) {
-		return fmt.Errorf("%s %s, want %s %s", format, arch, t.Format, objfile.Arch(t))
+	if format != t.Format || arch != t.ObjArch {
+		return fmt.Errorf("%s %s, want %s %s", format, arch, t.Format, t.ObjArch)
 	}
 	r := bytes.NewReader(data)
 	switch t.Format {

@@ -1,8 +1,13 @@
 package release
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
 func TestDecide(t *testing.T) {
@@ -80,5 +85,18 @@ func TestContainerEnv(t *testing.T) {
 		if !strings.Contains(env, k) {
 			t.Errorf("docker:release does not pass %s: %s", k, env)
 		}
+	}
+}
+
+// TestPreflightRefusesAPartialSelection: a release holds every target, so a
+// narrower MONGOOSE_FFI_TARGETS stops it before git is even read.
+func TestPreflightRefusesAPartialSelection(t *testing.T) {
+	var log strings.Builder
+	_, _, err := Preflight(context.Background(), target.All()[:1], &log)
+	if err == nil || !strings.Contains(err.Error(), config.TargetsEnv) || !strings.Contains(err.Error(), "unset it") {
+		t.Fatalf("one target selected: %v", err)
+	}
+	if os.Getenv(RunningEnv) != "" {
+		t.Error("a refused preflight marked the release as running")
 	}
 }

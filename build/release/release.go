@@ -55,70 +55,32 @@ const Dist = "dist"
 // ToolsModfile is the go.mod that pins GoReleaser apart from the kit's.
 const ToolsModfile = "build/tools/go.mod"
 
-// Stage is one step of the release pipeline.
-type Stage struct {
-	Name string
-	Run  func(context.Context) error
-}
+// StagedEnv tells GoReleaser's before hook that PackageStage staged
+// out/release/ for this version already, from the pipeline's sources.
+const StagedEnv = "MONGOOSE_FFI_RELEASE_STAGED"
 
-// Run decides what to make, runs the stages in order (sources, openssl,
-// build, verify, test), then Package; the first failure stops it, named.
-func Run(ctx context.Context, stages ...Stage) error {
-	d, c, err := preflight(ctx)
-	if err != nil {
-		return err
-	}
-	os.Setenv(RunningEnv, "1")
-	defer os.Unsetenv(RunningEnv)
-	fmt.Printf("release: %s %s: %s\n", d.Mode, d.Version, d.Note)
-	for _, s := range stages {
-		start := time.Now()
-		fmt.Printf("release: stage %s\n", s.Name)
-		if err := s.Run(ctx); err != nil {
-			return fmt.Errorf("release stopped at stage %s: %w", s.Name, err)
-		}
-		fmt.Printf("release: stage %s done in %s\n", s.Name, time.Since(start).Round(time.Second))
-	}
-	if err := Package(ctx, ".", d, c, os.Stdout); err != nil {
-		return fmt.Errorf("release stopped at stage package: %w", err)
-	}
-	return nil
-}
-
-// preflight refuses what cannot be released before any stage runs.
-func preflight(ctx context.Context) (Decision, Commit, error) {
-	if v := os.Getenv(config.TargetsEnv); v != "" {
-		if ts, err := target.Select(v); err != nil || len(ts) != len(target.All()) {
-			return Decision{}, Commit{}, fmt.Errorf("release: a release holds all five targets, but %s=%s selects fewer: unset it", config.TargetsEnv, v)
-		}
+// Preflight is the release pipeline's first stage: it decides between a
+// snapshot and publishing, and refuses a selection of fewer than all
+// targets, a dirty tree or a tag not on HEAD before anything is built.
+func Preflight(ctx context.Context, selected []target.Target, log io.Writer) (Decision, Commit, error) {
+	if len(selected) != len(target.All()) {
+		return Decision{}, Commit{}, fmt.Errorf("a release holds all %d targets, but %s selects %d: unset it",
+			len(target.All()), config.TargetsEnv, len(selected))
 	}
 	d, c, err := Prepare(ctx, ".")
 	if err != nil {
-		return d, c, fmt.Errorf("release: %w", err)
+		return d, c, err
 	}
-	return d, c, nil
-}
-
-// Preflight is a pipeline's first stage for a release: it decides, and
-// refuses a dirty tree or a tag not on HEAD before anything is built.
-func Preflight(ctx context.Context) error {
-	d, _, err := preflight(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("release: %s %s: %s\n", d.Mode, d.Version, d.Note)
+	fmt.Fprintf(log, "release: %s %s: %s\n", d.Mode, d.Version, d.Note)
 	// The test stage that follows leaves the snapshot test to PackageStage's check.
-	return os.Setenv(RunningEnv, "1")
+	return d, c, os.Setenv(RunningEnv, "1")
 }
 
-// PackageStage is the "package/release" stage of a pipeline, after test:
-// it decides again and runs Package in the current directory.
-func PackageStage(ctx context.Context) error {
-	d, c, err := preflight(ctx)
-	if err != nil {
-		return err
-	}
-	return Package(ctx, ".", d, c, os.Stdout)
+// PackageStage is the release pipeline's stage after test: it stages
+// out/release/ from the sources the pipeline verified, then runs Package in
+// the current directory.
+func PackageStage(ctx context.Context, d Decision, c Commit, in Inputs, log io.Writer) error {
+	return Package(ctx, ".", d, c, &in, log)
 }
 
 // Prepare reads the checkout (or, where git cannot, the commit passed in
@@ -160,14 +122,23 @@ func Env(d Decision, c Commit) []string {
 }
 
 // Package is the release stage proper, after test: GoReleaser makes dist/,
-// Check opens what it made, and a publish tags the Go binding.
-func Package(ctx context.Context, dir string, d Decision, c Commit, log io.Writer) error {
+// Check opens what it made, and a publish tags the Go binding. With in, it
+// stages out/release/ first from those sources; without, GoReleaser's
+// before hook obtains them itself.
+func Package(ctx context.Context, dir string, d Decision, c Commit, in *Inputs, log io.Writer) error {
 	args := []string{"release", "--clean"}
 	if d.Mode == Snapshot {
 		args = append(args, "--snapshot")
 	}
+	env := Env(d, c)
+	if in != nil {
+		if err := StageFiles(ctx, dir, d.Version, c, *in); err != nil {
+			return err
+		}
+		env = append(env, StagedEnv+"="+d.Version)
+	}
 	start := time.Now()
-	if err := GoReleaser(ctx, dir, Env(d, c), log, args...); err != nil {
+	if err := GoReleaser(ctx, dir, env, log, args...); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "release: goreleaser done in %s\n", time.Since(start).Round(time.Second))

@@ -14,7 +14,6 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
-	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
 
@@ -43,15 +42,7 @@ const (
 // sha256), how they were built (zig, OpenSSL's Configure options per target)
 // and each target's library and companions with their sha256. The same
 // commit and libraries give the same bytes.
-func SBOM(root, version string, c Commit) ([]byte, error) {
-	mgPin, err := mongoose.Pin()
-	if err != nil {
-		return nil, err
-	}
-	osslPin, err := openssl.Pin()
-	if err != nil {
-		return nil, err
-	}
+func SBOM(root, version string, c Commit, mgPin, osslPin *source.Pin) ([]byte, error) {
 	mg := pinComponent(mgPin, "pkg:github/cesanta/mongoose@"+mgPin.Version, MongooseLicenseExpr, "Cesanta Software Limited")
 	ossl := pinComponent(osslPin, "pkg:generic/openssl@"+osslPin.Version, osslPin.License, "OpenSSL Software Foundation")
 	if s := osslPin.Signature; s != nil {
@@ -89,7 +80,7 @@ func SBOM(root, version string, c Commit) ([]byte, error) {
 				{Name: PropTarget, Value: t.String()},
 				{Name: PropZigTriple, Value: t.Zig},
 				{Name: PropOpenSSLTarget, Value: t.OpenSSL},
-				{Name: PropOpenSSLOptions, Value: strings.Join(openssl.Args(t.OS), " ")},
+				{Name: PropOpenSSLOptions, Value: strings.Join(openssl.Args(t), " ")},
 			},
 			Components: &parts,
 		})

@@ -13,7 +13,9 @@ import (
 	"strings"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
@@ -33,7 +35,7 @@ const (
 )
 
 // Companions are what every out/<os>_<arch>/ holds beside the library.
-var Companions = []string{"mongoose_ffi.h", mongoose.ExportsFile, "manifest.json"}
+var Companions = []string{"mongoose_ffi.h", verify.ExportsFile, "manifest.json"}
 
 // RequireLua makes the Lua binding part of every release: the cdefs
 // generated beside each library and the binding's two files. Switch it on
@@ -84,38 +86,52 @@ func CheckInputs(root string) error {
 	return nil
 }
 
+// Inputs are the verified sources a release takes its licence texts and
+// SBOM from: the pipeline's sources stage has them all.
+type Inputs struct {
+	MongoosePin, OpenSSLPin *source.Pin
+	MongooseSrc, OpenSSLSrc string // verified cache directories
+	Cache                   string // the kit's cache, which also keeps the GPLv2 text
+}
+
+// LoadInputs reads the pins and obtains the verified sources, for a process
+// outside the pipeline (GoReleaser's before hook run on its own).
+func LoadInputs(ctx context.Context, cacheDir string) (Inputs, error) {
+	in := Inputs{Cache: cacheDir}
+	var err error
+	if in.MongoosePin, err = mongoose.Pin(); err != nil {
+		return in, err
+	}
+	if in.OpenSSLPin, err = openssl.Pin(); err != nil {
+		return in, err
+	}
+	if in.MongooseSrc, err = mongoose.Sources(ctx, in.MongoosePin, cacheDir, io.Discard); err != nil {
+		return in, err
+	}
+	in.OpenSSLSrc, err = openssl.Sources(ctx, in.OpenSSLPin, cacheDir, io.Discard)
+	return in, err
+}
+
 // StageFiles checks the inputs and writes out/release/: the licence texts
 // taken from the verified sources, the SBOM and the archive README. It is
 // replaced whole, so it never holds a mix of two runs.
-func StageFiles(ctx context.Context, root, cacheDir, version string, c Commit) error {
+func StageFiles(ctx context.Context, root, version string, c Commit, in Inputs) error {
 	if err := CheckInputs(root); err != nil {
 		return err
 	}
-	mgDir, err := mongoose.Sources(ctx, cacheDir, io.Discard)
-	if err != nil {
-		return err
-	}
-	osslDir, err := openssl.Sources(ctx, cacheDir, io.Discard)
-	if err != nil {
-		return err
-	}
-	mgLicense, err := os.ReadFile(filepath.Join(mgDir, "LICENSE"))
+	mgLicense, err := os.ReadFile(filepath.Join(in.MongooseSrc, "LICENSE"))
 	if err != nil {
 		return fmt.Errorf("mongoose's licence: %w", err)
 	}
-	pin, err := openssl.Pin()
-	if err != nil {
-		return err
-	}
-	osslLicense, err := fromTarGz(filepath.Join(osslDir, pin.Files[0].Name), openSSLLicenseSrc)
+	osslLicense, err := fromTarGz(filepath.Join(in.OpenSSLSrc, in.OpenSSLPin.Files[0].Name), openSSLLicenseSrc)
 	if err != nil {
 		return fmt.Errorf("OpenSSL's licence: %w", err)
 	}
-	gpl, err := gplText(ctx, cacheDir)
+	gpl, err := gplText(ctx, in.Cache)
 	if err != nil {
 		return err
 	}
-	sbom, err := SBOM(root, version, c)
+	sbom, err := SBOM(root, version, c, in.MongoosePin, in.OpenSSLPin)
 	if err != nil {
 		return err
 	}
@@ -141,6 +157,24 @@ func StageFiles(ctx context.Context, root, cacheDir, version string, c Commit) e
 		}
 		return nil
 	})
+}
+
+// CheckStaged fails unless out/release/ holds everything StageFiles writes,
+// for this version, and out/ every library and companion.
+func CheckStaged(root, version string) error {
+	if err := CheckInputs(root); err != nil {
+		return err
+	}
+	for _, name := range []string{MongooseLicense, OpenSSLLicense, GPLText, SBOMFile} {
+		if !cache.Exists(filepath.Join(root, Staged, filepath.FromSlash(name))) {
+			return fmt.Errorf("%s/%s is missing: run `go tool mage release` again", Staged, name)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(root, Staged, ArchiveREADME))
+	if err != nil || string(b) != readme(version) {
+		return fmt.Errorf("%s/%s is not the one for %s (%v): run `go tool mage release` again", Staged, ArchiveREADME, version, err)
+	}
+	return nil
 }
 
 // fromTarGz reads one file from a .tar.gz, wherever its top directory is.

@@ -17,6 +17,8 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
+	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
 
 func main() {
@@ -49,16 +51,33 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "prepare":
+		// Under `go tool mage release` the package stage staged already,
+		// from the sources the pipeline verified.
+		if os.Getenv(release.StagedEnv) == *version {
+			return release.CheckStaged(root, *version)
+		}
 		dir, err := cache.Dir()
 		if err != nil {
 			return err
 		}
-		return release.StageFiles(ctx, root, dir, *version, c)
+		in, err := release.LoadInputs(ctx, dir)
+		if err != nil {
+			return err
+		}
+		return release.StageFiles(ctx, root, *version, c, in)
 	default:
 		if *out == "" {
 			return fmt.Errorf("-o is required")
 		}
-		b, err := release.SBOM(root, *version, c)
+		mgPin, err := mongoose.Pin()
+		if err != nil {
+			return err
+		}
+		osslPin, err := openssl.Pin()
+		if err != nil {
+			return err
+		}
+		b, err := release.SBOM(root, *version, c, mgPin, osslPin)
 		if err != nil {
 			return err
 		}
