@@ -11,6 +11,8 @@ tool (
 
 require github.com/ProtonMail/go-crypto v1.5.2
 
+require github.com/CycloneDX/cyclonedx-go v0.12.0
+
 require (
 	github.com/coder/websocket v1.8.15
 	github.com/ebitengine/purego v0.11.3 // indirect

@@ -10,6 +10,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
+	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
@@ -46,6 +47,18 @@ func Test(ctx context.Context) error {
 	return pipeline.Run(ctx, pipeline.Test{})
 }
 
+// Release runs sources, openssl, build, verify and test, then GoReleaser: a
+// snapshot into dist/, or on a clean vX.Y.Z tag with GITHUB_TOKEN a published
+// release and the binding/vX.Y.Z tag.
+func Release(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, preflight, Build, Verify, Test)
+	return pipeline.Run(ctx, pipeline.Package{})
+}
+
+// preflight decides what Release makes and refuses a dirty tree or a tag not
+// on HEAD before anything is built (not a target of its own).
+func preflight(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Preflight{}) }
+
 // Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
 func Bench(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Bench{}) }
 
@@ -72,3 +85,6 @@ func (Docker) Build(ctx context.Context) error { return tasks.DockerTargets(ctx,
 
 // Test runs every test inside the image, Windows under Wine and arm64 under QEMU included.
 func (Docker) Test(ctx context.Context) error { return tasks.DockerTargets(ctx, "test") }
+
+// Release runs `release` inside the image, with the commit and version read on the host.
+func (Docker) Release(ctx context.Context) error { return release.Docker(ctx, tasks.DockerTargets) }

@@ -85,10 +85,8 @@ func (bd *Builder) Build(ctx context.Context, t target.Target, ossl openssl.Resu
 	if err != nil {
 		return Library{}, err
 	}
-	var mg []string
-	for _, file := range pin.Files {
-		mg = append(mg, file.SHA256)
-	}
+	// Only what is compiled keys the build: the pinned LICENSE is not.
+	mg := []string{pin.File("mongoose.c").SHA256, pin.File("mongoose.h").SHA256}
 	key := cache.Key(keyInputs{recipe, mg, sum(glueC), sum(glueH), sum(compatH), ossl.Key, t,
 		targetDefines(t), cflags(t), f.link, z.Version, sum(tlsC), sum(tlsH)})
 	entry := filepath.Join(cfg.Cache, "lib", pin.Version, t.Dir()+"-"+key)

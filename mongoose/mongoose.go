@@ -11,8 +11,8 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 )
 
-// LocalEnv names a local copy: a directory holding mongoose.c and
-// mongoose.h, or one of those files.
+// LocalEnv names a local copy: a directory holding mongoose.c, mongoose.h
+// and LICENSE, or one of those files.
 const LocalEnv = "MONGOOSE_SRC"
 
 //go:embed pin.json
@@ -21,7 +21,8 @@ var pinJSON []byte
 // Pin is the pinned mongoose release.
 func Pin() (*source.Pin, error) { return source.Parse(pinJSON, "mongoose/pin.json") }
 
-// Sources returns the cache directory holding verified mongoose.c and mongoose.h.
+// Sources returns the cache directory holding verified mongoose.c, mongoose.h
+// and LICENSE (its licence text, which mongoose.c and mongoose.h do not carry).
 func Sources(ctx context.Context, pin *source.Pin, cacheDir string, log io.Writer) (string, error) {
 	r := &source.Request{Pin: pin, Cache: cacheDir, LocalEnv: LocalEnv, Log: log}
 	return r.Obtain(ctx)

@@ -38,6 +38,7 @@ import (
 // Stages is the order of work. The build stages (up to Library) make the
 // libraries; the ones after them use what the build made.
 var Stages = []Stage{
+	Preflight{},    // a release only: snapshot or publish, refused before any work
 	Sources{},      // obtain and verify the pinned mongoose and OpenSSL sources
 	Zig{},          // find or install the pinned zig
 	OpenSSL{},      // static OpenSSL per target
@@ -45,12 +46,13 @@ var Stages = []Stage{
 	Verify{},       // check out/'s libraries
 	Lint{},         // gofmt, go vet, staticcheck
 	Test{},         // every module's tests, then other targets' under emulators
+	Package{},      // a release only: GoReleaser's archives, SBOM and checksums in dist/
 	Bench{},        // throughput of C, the Go binding and net/http on this machine
 	Reproducible{}, // two fresh builds compared byte for byte
 }
 
-// buildStages are the stages that make a library: Stages up to Library.
-var buildStages = Stages[:slices.Index(Stages, Stage(Library{}))+1]
+// buildStages are the stages that make a library: Sources up to Library.
+var buildStages = Stages[slices.Index(Stages, Stage(Sources{})) : slices.Index(Stages, Stage(Library{}))+1]
 
 // Stage is one step of the pipeline.
 type Stage interface {
@@ -79,6 +81,8 @@ type State struct {
 
 	OpenSSL   map[target.Target]openssl.Result   // OpenSSL
 	Libraries map[target.Target]mongoose.Library // Library
+
+	Release *ReleasePlan // Preflight
 
 	done map[string]bool
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/container"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
+	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
@@ -73,10 +74,14 @@ func DockerRun(ctx context.Context) error {
 }
 
 // settings are what of the host the container sees: the selection and job
-// count, and the local copies of the sources (for offline use), read-only.
-var settings = container.Settings{
-	Pass:  []string{config.TargetsEnv, config.JobsEnv},
-	Local: []string{mongoose.LocalEnv, openssl.LocalEnv},
+// count, the release's commit, version and token (for docker:release only,
+// so read at run time), and the local copies of the sources (for offline
+// use), read-only.
+func settings() container.Settings {
+	return container.Settings{
+		Pass:  append([]string{config.TargetsEnv, config.JobsEnv}, release.ContainerEnv()...),
+		Local: []string{mongoose.LocalEnv, openssl.LocalEnv},
+	}
 }
 
 // DockerTargets runs mage targets in the image, with the repository, the
@@ -90,7 +95,7 @@ func DockerTargets(ctx context.Context, targets ...string) error {
 	if err != nil {
 		return err
 	}
-	m, env, err := container.MountsFor(ctx, ".", cfg.Cache, settings)
+	m, env, err := container.MountsFor(ctx, ".", cfg.Cache, settings())
 	if err != nil {
 		return err
 	}
