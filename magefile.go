@@ -33,7 +33,7 @@ func Reproducible(ctx context.Context) error { return tasks.Reproducible(ctx) }
 // Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
 func Bench(ctx context.Context) error { return tasks.Bench(ctx) }
 
-// Lint runs gofmt, go vet and staticcheck.
+// Lint runs gofmt, go vet, staticcheck and actionlint (with shellcheck where installed).
 func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
 
 // Test runs lint and every test, including the cached integration builds.

@@ -73,7 +73,8 @@ func OpenSSL(ctx context.Context) error {
 // modules are the Go modules of the repository: the kit and the binding.
 var modules = []string{".", "binding"}
 
-// Lint runs gofmt, go vet and staticcheck over every module.
+// Lint runs gofmt, go vet and staticcheck over every module, then
+// actionlint over the workflows.
 func Lint(ctx context.Context) error {
 	out, err := exec.CommandContext(ctx, "gofmt", "-l", ".").CombinedOutput()
 	if err != nil {
@@ -98,7 +99,7 @@ func Lint(ctx context.Context) error {
 			return fmt.Errorf("staticcheck in %s: %v", m, err)
 		}
 	}
-	return nil
+	return lintWorkflows(ctx)
 }
 
 // Test lints, then runs every test of every module, including the
