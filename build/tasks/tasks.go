@@ -105,6 +105,14 @@ func Lint(ctx context.Context) error {
 // Test lints, then runs every test of every module, including the
 // integration tests that build with the real toolchain (outputs are cached).
 func Test(ctx context.Context) error {
+	// A prebuilt library (MONGOOSE_FFI_PREBUILT=1, or a host that cannot
+	// build) is tested as it is: see prebuilt.go.
+	if use, why, err := usePrebuilt(); err != nil || use {
+		if err != nil {
+			return err
+		}
+		return testPrebuilt(ctx, why)
+	}
 	if err := Lint(ctx); err != nil {
 		return err
 	}

@@ -1,0 +1,243 @@
+// Package prebuilt lets the kit test a library it did not build (one from
+// CI, fetched by `go tool mage artifacts:download`): it decides when to,
+// reads the library's manifest, refuses one built from other pins, and
+// verifies it — without zig, OpenSSL or mongoose's source.
+package prebuilt
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
+)
+
+// Env set to 1 makes `go tool mage test` test out/<host>/'s library instead
+// of building one; 0 forces a build. `mage test` sets it for the tests it
+// runs, so that a test that would build skips instead (see On).
+const Env = "MONGOOSE_FFI_PREBUILT"
+
+// On reports whether this process tests a prebuilt library: a test that
+// would build or fetch something skips, giving SkipReason.
+func On() bool { return os.Getenv(Env) == "1" }
+
+// SkipReason is what such a test says when it skips.
+const SkipReason = "SKIPPED: " + Env + "=1: testing a prebuilt library, nothing is built or fetched"
+
+// Files beside each library: its manifest and its export list.
+const (
+	ManifestFile = "manifest.json"
+	ExportsFile  = "exports.txt"
+)
+
+// Manifest is the part of a library's manifest.json checked here.
+type Manifest struct {
+	Target   string            `json:"target"`
+	Mongoose string            `json:"mongoose"`
+	OpenSSL  string            `json:"openssl"`
+	Zig      string            `json:"zig"`
+	ABI      string            `json:"abi_header_sha256"`
+	Inputs   map[string]string `json:"inputs_sha256"`
+	Key      string            `json:"key"`
+}
+
+// Pins is what the manifest of a library built from this checkout says:
+// versions, the glue header's hash (the ABI) and the hashes of the sources.
+type Pins struct {
+	Mongoose, OpenSSL, ABI string
+	Inputs                 map[string]string
+}
+
+// Library is a prebuilt library that passed Check.
+type Library struct {
+	Target   target.Target
+	Dir      string // out/<os>_<arch>
+	Path     string // the library in Dir
+	SHA256   string // of the library file
+	Manifest Manifest
+	Report   *verify.Report
+}
+
+// Present reports whether dir holds t's library and its manifest.
+func Present(dir string, t target.Target) bool {
+	for _, f := range []string{t.Library, ManifestFile} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || !st.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
+}
+
+// Check reads dir's manifest, refuses a library built for another target
+// or from other pins, then verifies the library itself (format, exports,
+// no OpenSSL symbol, system imports only).
+func Check(dir string, t target.Target, want Pins) (*Library, error) {
+	lib := filepath.Join(dir, t.Library)
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; a library needs the %s built beside it (go tool mage build, or artifacts:download)", dir, err, ManifestFile)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	if err := compare(m, t, want); err != nil {
+		return nil, fmt.Errorf("%s is refused: %w; fetch the libraries of a CI run of this commit (go tool mage artifacts:download, MONGOOSE_FFI_RUN=<run id>) or build them (go tool mage build)", lib, err)
+	}
+	exports, err := readLines(filepath.Join(dir, ExportsFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; the export list is built beside the library", dir, err)
+	}
+	r, err := verify.Check(lib, t, exports)
+	if err != nil {
+		return nil, err
+	}
+	if !r.OK() {
+		return nil, fmt.Errorf("%s fails verification: %s", lib, failures(r))
+	}
+	sum, err := fileSHA256(lib)
+	if err != nil {
+		return nil, err
+	}
+	return &Library{Target: t, Dir: dir, Path: lib, SHA256: sum, Manifest: m, Report: r}, nil
+}
+
+// compare says how a manifest differs from this checkout's pins.
+func compare(m Manifest, t target.Target, want Pins) error {
+	var diffs []string
+	if m.Target != t.String() {
+		diffs = append(diffs, fmt.Sprintf("it is for %q, not %s", m.Target, t))
+	}
+	if m.Mongoose != want.Mongoose {
+		diffs = append(diffs, fmt.Sprintf("it holds mongoose %q, this checkout pins %s", m.Mongoose, want.Mongoose))
+	}
+	if m.OpenSSL != want.OpenSSL {
+		diffs = append(diffs, fmt.Sprintf("it holds OpenSSL %q, this checkout pins %s", m.OpenSSL, want.OpenSSL))
+	}
+	if m.ABI != want.ABI {
+		diffs = append(diffs, fmt.Sprintf("it has another glue ABI (mongoose_ffi.h sha256 %s, this checkout's %s)", short(m.ABI), short(want.ABI)))
+	}
+	names := make([]string, 0, len(want.Inputs))
+	for n := range want.Inputs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if n == "mongoose_ffi.h" && m.ABI != want.ABI {
+			continue // said above
+		}
+		if got := m.Inputs[n]; got != want.Inputs[n] {
+			diffs = append(diffs, fmt.Sprintf("it was built from another %s (sha256 %s, this checkout's %s)", n, short(got), short(want.Inputs[n])))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("its %s does not match this checkout: %s", ManifestFile, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// failures lists what verify found wrong.
+func failures(r *verify.Report) string {
+	var f []string
+	f = append(f, r.Problems...)
+	for _, c := range []struct {
+		what  string
+		names []string
+	}{{"missing exports", r.Missing}, {"OpenSSL symbols exported", r.Leaked}, {"imports outside the allowlist", r.Foreign}} {
+		if len(c.names) > 0 {
+			f = append(f, c.what+": "+strings.Join(c.names, ", "))
+		}
+	}
+	return strings.Join(f, "; ")
+}
+
+func short(h string) string {
+	if h == "" {
+		return "(none)"
+	}
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
+
+// Decide says whether `mage test` tests dir's prebuilt library for t (the
+// host's target) instead of building: when Env is 1, or, with Env unset,
+// when this machine cannot build (perl or make missing) and dir holds one.
+// why explains the choice for the log; use is false to build as usual.
+func Decide(dir string, t target.Target) (use bool, why string, err error) {
+	switch v := os.Getenv(Env); v {
+	case "1":
+		if !Present(dir, t) {
+			return false, "", fmt.Errorf("%s=1, but %s holds no %s with its %s: fetch CI's with `go tool mage artifacts:download`, or unset %s to build", Env, dir, t.Library, ManifestFile, Env)
+		}
+		return true, Env + "=1", nil
+	case "0":
+		return false, "", nil
+	case "":
+	default:
+		return false, "", fmt.Errorf("%s=%q: want 1 (test the library in %s) or 0 (build it)", Env, v, dir)
+	}
+	missing := MissingBuildTools()
+	if len(missing) == 0 {
+		return false, "", nil
+	}
+	if !Present(dir, t) {
+		return false, "", fmt.Errorf("this machine cannot build the library (no %s on PATH) and %s holds none to test: fetch CI's with `go tool mage artifacts:download`, or install %s",
+			strings.Join(missing, ", "), dir, strings.Join(missing, " and "))
+	}
+	return true, fmt.Sprintf("this machine cannot build (no %s on PATH)", strings.Join(missing, ", ")), nil
+}
+
+// buildTools are what OpenSSL's build needs beyond Go and zig (which the
+// kit installs itself); lookPath is replaced in tests.
+var (
+	buildTools = []string{"perl", "make"}
+	lookPath   = exec.LookPath
+)
+
+// MissingBuildTools lists the build tools this machine lacks.
+func MissingBuildTools() []string {
+	var missing []string
+	for _, tool := range buildTools {
+		if _, err := lookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	return missing
+}
+
+func readLines(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,107 @@
+package tasks
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
+)
+
+// TestPrebuiltNeedsNoToolchain runs `MONGOOSE_FFI_PREBUILT=1 go tool mage
+// test` on out/<host>/'s library with zig, OpenSSL and mongoose's source out
+// of reach — an empty kit cache, ZIG pointing nowhere, no zig, perl or make
+// on PATH, no MONGOOSE_SRC — and checks it passes, says which library it
+// tested, and leaves the cache empty: nothing was built or fetched.
+func TestPrebuiltNeedsNoToolchain(t *testing.T) {
+	if prebuilt.On() {
+		t.Skip("SKIPPED: this run is itself a prebuilt run (and would recurse)")
+	}
+	if testing.Short() {
+		t.Skip("SKIPPED: -short: runs the whole of `go tool mage test`")
+	}
+	host, err := hostTarget()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	dir := filepath.Join(root, OutDir, host.Dir())
+	if !prebuilt.Present(dir, host) {
+		t.Skipf("SKIPPED: %s holds no library: run `go tool mage build` or `go tool mage artifacts:download` first", dir)
+	}
+	pins, err := prebuiltPins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := prebuilt.Check(dir, host, pins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PATH: Go's own directory, and git and shellcheck linked into another.
+	bin := t.TempDir()
+	for _, tool := range []string{"git", "shellcheck"} {
+		if p, err := exec.LookPath(tool); err == nil && runtime.GOOS != "windows" {
+			os.Symlink(p, filepath.Join(bin, tool))
+		}
+	}
+	path := filepath.Dir(goBin) + string(os.PathListSeparator) + bin
+	for _, tool := range []string{"zig", "perl", "make"} {
+		if p := lookIn(path, tool); p != "" {
+			t.Skipf("SKIPPED: %s sits beside go (%s): cannot hide it", tool, p)
+		}
+	}
+	cache := t.TempDir()
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch strings.ToUpper(k) {
+		case "PATH", "ZIG", "MONGOOSE_SRC", "OPENSSL_SRC", "MONGOOSE_FFI_CACHE", "MONGOOSE_FFI_TARGETS", "MONGOOSE_LIBRARY", prebuilt.Env:
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "PATH="+path, "ZIG="+filepath.Join(bin, "no-zig-here"), "MONGOOSE_FFI_CACHE="+cache, prebuilt.Env+"=1")
+	cmd := exec.Command(goBin, "tool", "mage", "test")
+	cmd.Dir, cmd.Env = root, env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	log := out.String()
+	if err != nil {
+		t.Fatalf("go tool mage test on the prebuilt library failed: %v\n%s", err, log)
+	}
+	for _, want := range []string{"testing the prebuilt library " + filepath.Join(dir, host.Library), lib.SHA256, "suites: ", "0 failed"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("output lacks %q:\n%s", want, log)
+		}
+	}
+	filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
+		if p != cache {
+			t.Errorf("the run wrote %s into the kit's cache: it built or fetched something", p)
+		}
+		return err
+	})
+	t.Logf("tested %s (sha256 %s) with no zig, OpenSSL or mongoose source", lib.Path, lib.SHA256)
+}
+
+// lookIn finds an executable named tool in the directories of path.
+func lookIn(path, tool string) string {
+	for _, d := range filepath.SplitList(path) {
+		for _, ext := range []string{"", ".exe"} {
+			p := filepath.Join(d, tool+ext)
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return p
+			}
+		}
+	}
+	return ""
+}
