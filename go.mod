@@ -10,12 +10,16 @@ tool (
 	honnef.co/go/tools/cmd/staticcheck
 )
 
-require github.com/ProtonMail/go-crypto v1.5.2
+require (
+	github.com/ProtonMail/go-crypto v1.5.2
+	github.com/google/go-github/v89 v89.0.0
+)
 
 require (
 	github.com/bmatcuk/doublestar/v4 v4.10.0 // indirect
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
 	github.com/fatih/color v1.19.0 // indirect
+	github.com/google/go-querystring v1.2.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/mattn/go-runewidth v0.0.21 // indirect

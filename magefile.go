@@ -56,3 +56,9 @@ func (Docker) Build(ctx context.Context) error { return tasks.DockerTargets(ctx,
 
 // Test runs every test inside the image, Windows under Wine and arm64 under QEMU included.
 func (Docker) Test(ctx context.Context) error { return tasks.DockerTargets(ctx, "test") }
+
+// Artifacts fetches what CI built (GitHub Actions artifacts of ci.yml).
+type Artifacts mg.Namespace
+
+// Download fetches the current branch's latest successful CI libraries (MONGOOSE_FFI_RUN picks a run) into out/, verified.
+func (Artifacts) Download(ctx context.Context) error { return tasks.ArtifactsDownload(ctx) }

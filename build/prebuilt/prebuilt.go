@@ -16,21 +16,19 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 )
 
-// Env set to 1 makes `go tool mage test` test out/<host>/'s library instead
-// of building one; 0 forces a build. `mage test` sets it for the tests it
-// runs, so that a test that would build skips instead (see On).
-const Env = "MONGOOSE_FFI_PREBUILT"
+// Env, On and SkipReason: see package mode, which tests import.
+const (
+	Env        = mode.Env
+	SkipReason = mode.SkipReason
+)
 
-// On reports whether this process tests a prebuilt library: a test that
-// would build or fetch something skips, giving SkipReason.
-func On() bool { return os.Getenv(Env) == "1" }
-
-// SkipReason is what such a test says when it skips.
-const SkipReason = "SKIPPED: " + Env + "=1: testing a prebuilt library, nothing is built or fetched"
+// On reports whether this process tests a prebuilt library.
+func On() bool { return mode.On() }
 
 // Files beside each library: its manifest and its export list.
 const (

@@ -46,9 +46,10 @@ func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// PATH: Go's own directory, and git and shellcheck linked into another.
+	// PATH: Go's own directory, and git, sh (some tests script) and
+	// shellcheck linked into another.
 	bin := t.TempDir()
-	for _, tool := range []string{"git", "shellcheck"} {
+	for _, tool := range []string{"git", "sh", "seq", "shellcheck"} {
 		if p, err := exec.LookPath(tool); err == nil && runtime.GOOS != "windows" {
 			os.Symlink(p, filepath.Join(bin, tool))
 		}
