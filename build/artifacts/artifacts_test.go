@@ -16,7 +16,6 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
 
-
 // hostLibrary is out/<host>/ as CI uploads it, or a skip.
 func hostLibrary(t *testing.T) (target.Target, map[string][]byte) {
 	tg, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
