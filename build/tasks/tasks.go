@@ -99,7 +99,7 @@ func Lint(ctx context.Context) error {
 			return fmt.Errorf("staticcheck in %s: %v", m, err)
 		}
 	}
-	return lintWorkflows(ctx)
+	return lintWorkflows(ctx, ".")
 }
 
 // Test lints, then runs every test of every module, including the

@@ -12,10 +12,10 @@ import (
 const workflowDir = ".github/workflows"
 
 // lintWorkflows runs the pinned actionlint (a go.mod tool) on every
-// workflow. actionlint shellchecks run: scripts itself when shellcheck is on
+// workflow under root. actionlint shellchecks run: scripts itself when shellcheck is on
 // PATH; without it that part is skipped, so say so.
-func lintWorkflows(ctx context.Context) error {
-	files, err := filepath.Glob(filepath.Join(workflowDir, "*.y*ml"))
+func lintWorkflows(ctx context.Context, root string) error {
+	files, err := filepath.Glob(filepath.Join(root, workflowDir, "*.y*ml"))
 	if err != nil || len(files) == 0 {
 		return err
 	}
