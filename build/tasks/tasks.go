@@ -17,6 +17,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/bench"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/container"
+	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/repro"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
@@ -435,7 +436,7 @@ func DockerTargets(ctx context.Context, targets ...string) error {
 		}
 	}
 	var env []string
-	for _, k := range []string{config.TargetsEnv, config.JobsEnv} {
+	for _, k := range []string{config.TargetsEnv, config.JobsEnv, prebuilt.Env} {
 		if v := os.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}
