@@ -212,21 +212,26 @@ func (o *Options) findRun(ctx context.Context, gh *github.Client) (*github.Workf
 		if err != nil {
 			return nil, apiError(err, repo, fmt.Sprintf("reading run %d (%s)", o.RunID, RunEnv))
 		}
+		if hr := run.GetHeadRepository().GetFullName(); hr != "" && hr != repo {
+			fmt.Fprintf(o.Log, "note: run %d built %s's code (a pull request from a fork), not %s's\n", o.RunID, hr, repo)
+		}
 		if c := run.GetConclusion(); c != "success" {
 			fmt.Fprintf(o.Log, "note: run %d's conclusion is %q: its libraries are used if its build job uploaded them\n", o.RunID, c)
 		}
 		return run, nil
 	}
 	runs, _, err := gh.Actions.ListWorkflowRunsByFileName(ctx, o.Owner, o.Repo, Workflow,
-		&github.ListWorkflowRunsOptions{Branch: o.Branch, Status: "success", ListOptions: github.ListOptions{PerPage: 1}})
+		&github.ListWorkflowRunsOptions{Branch: o.Branch, Event: "push", Status: "success", ListOptions: github.ListOptions{PerPage: 1}})
 	if err != nil {
 		return nil, apiError(err, repo, "listing the runs of "+Workflow)
 	}
 	if len(runs.WorkflowRuns) == 0 {
-		return nil, fmt.Errorf("%s has no successful %s run on branch %s: push it and wait for CI to pass, or pick a run with %s=<run id>",
+		return nil, fmt.Errorf("%s has no successful %s run for a push to branch %s: push it and wait for CI to pass, or pick a run with %s=<run id>",
 			repo, Workflow, o.Branch, RunEnv)
 	}
-	return runs.WorkflowRuns[0], nil // newest first
+	// Newest first. Only push runs: a pull request from a fork can carry
+	// the same branch name and would bring the fork's code.
+	return runs.WorkflowRuns[0], nil
 }
 
 // install downloads an artifact's zip, unpacks it into a temporary

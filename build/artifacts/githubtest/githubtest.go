@@ -45,7 +45,9 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /repos/o/r/actions/workflows/ci.yml/runs", func(w http.ResponseWriter, r *http.Request) {
 		var runs []map[string]any
 		for _, run := range f.runs {
-			if run["head_branch"] == r.URL.Query().Get("branch") && (r.URL.Query().Get("status") != "success" || run["conclusion"] == "success") {
+			q := r.URL.Query()
+			if run["head_branch"] == q.Get("branch") && (q.Get("status") != "success" || run["conclusion"] == "success") &&
+				(q.Get("event") == "" || run["event"] == q.Get("event")) {
 				runs = append(runs, run)
 			}
 		}
@@ -106,7 +108,19 @@ func writeJSON(w http.ResponseWriter, v any) {
 func (f *Server) AddRun(id int64, branch, conclusion, sha string) {
 	f.runs = append(f.runs, map[string]any{"id": id, "name": "ci", "head_branch": branch, "head_sha": sha,
 		"path": ".github/workflows/ci.yml", "event": "push", "status": "completed", "conclusion": conclusion, "workflow_id": 7,
-		"html_url": fmt.Sprintf("https://github.com/o/r/actions/runs/%d", id), "created_at": "2026-11-25T10:00:00Z"})
+		"html_url": fmt.Sprintf("https://github.com/o/r/actions/runs/%d", id), "created_at": "2026-11-25T10:00:00Z",
+		"repository":      map[string]any{"id": 1, "full_name": "o/r", "name": "r", "owner": map[string]any{"login": "o"}},
+		"head_repository": map[string]any{"id": 1, "full_name": "o/r", "name": "r", "owner": map[string]any{"login": "o"}}})
+}
+
+// AddForkRun adds a successful run of a pull request from a fork whose
+// branch has the same name.
+func (f *Server) AddForkRun(id int64, branch string) {
+	f.AddRun(id, branch, "success", "f0f0f0")
+	run := f.runs[len(f.runs)-1]
+	run["event"] = "pull_request"
+	run["head_repository"] = map[string]any{"id": 2, "full_name": "fork/r", "name": "r", "owner": map[string]any{"login": "fork"}}
+	f.runs = append([]map[string]any{run}, f.runs[:len(f.runs)-1]...) // newest first
 }
 
 // AddArtifact adds an artifact whose download is zip.
