@@ -399,7 +399,7 @@ func apiError(err error, repo, doing string) error {
 		case http.StatusForbidden:
 			return fmt.Errorf("%s: the token may not read %s's Actions (403 %s): give it Actions: read (repo scope for a private repository), or wait out a rate limit", doing, repo, msg)
 		case http.StatusNotFound:
-			return fmt.Errorf("%s: %s not found (404 %s): check %s or origin, and that the token can see the repository", doing, repo, msg, RepoEnv)
+			return fmt.Errorf("%s: not found (404 %s): check that %s exists (%s, or origin) with %s, and that the token can see it", doing, msg, repo, RepoEnv, Workflow)
 		}
 	}
 	var rl *github.RateLimitError
