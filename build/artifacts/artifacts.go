@@ -256,6 +256,9 @@ func (o *Options) install(ctx context.Context, gh *github.Client, run *github.Wo
 		return Result{}, err
 	}
 	defer os.RemoveAll(tmp) // a failed download leaves nothing in out/
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp's 0700 would stay
+		return Result{}, err
+	}
 	zipPath := tmp + ".zip"
 	defer os.Remove(zipPath)
 	if err := o.fetch(ctx, u.String(), zipPath); err != nil {

@@ -77,6 +77,9 @@ func TestDownloadInstallsVerifiedLibrary(t *testing.T) {
 	if len(rs) != 1 || rs[0].RunID != 900 || rs[0].Commit != "c0ffee" || rs[0].SHA256 != lib.SHA256 {
 		t.Errorf("results %+v; want run 900, commit c0ffee, sha256 %s", rs, lib.SHA256)
 	}
+	if st, err := os.Stat(old); err != nil || (runtime.GOOS != "windows" && st.Mode().Perm() != 0o755) {
+		t.Errorf("%s: %v, %v; want a directory anyone can read", old, st.Mode(), err)
+	}
 	if _, err := os.Stat(filepath.Join(old, "stale.txt")); err == nil {
 		t.Error("the old out/ directory's files survived: it was merged, not replaced")
 	}
