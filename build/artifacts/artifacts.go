@@ -255,8 +255,9 @@ func (o *Options) install(ctx context.Context, gh *github.Client, run *github.Wo
 	if err != nil {
 		return Result{}, err
 	}
-	defer os.RemoveAll(tmp) // a failed download leaves nothing in out/
-	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp's 0700 would stay
+	// A failed download leaves nothing in out/; MkdirTemp's 0700 must not stay.
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
 		return Result{}, err
 	}
 	zipPath := tmp + ".zip"
