@@ -220,19 +220,32 @@ func (o *Options) findRun(ctx context.Context, gh *github.Client) (*github.Workf
 		}
 		return run, nil
 	}
-	runs, _, err := gh.Actions.ListWorkflowRunsByFileName(ctx, o.Owner, o.Repo, Workflow,
-		&github.ListWorkflowRunsOptions{Branch: o.Branch, Event: "push", Status: "success", ListOptions: github.ListOptions{PerPage: 1}})
-	if err != nil {
-		return nil, apiError(err, repo, "listing the runs of "+Workflow)
+	// Newest first. A pull request's run builds a merge commit, and one
+	// from a fork can carry the same branch name with the fork's code: only
+	// runs of this repository's branch itself count (push, dispatch, ...).
+	opts := &github.ListWorkflowRunsOptions{Branch: o.Branch, Status: "success", ListOptions: github.ListOptions{PerPage: 50}}
+	for pages := 0; pages < maxRunPages; pages++ {
+		runs, resp, err := gh.Actions.ListWorkflowRunsByFileName(ctx, o.Owner, o.Repo, Workflow, opts)
+		if err != nil {
+			return nil, apiError(err, repo, "listing the runs of "+Workflow)
+		}
+		for _, run := range runs.WorkflowRuns {
+			hr := run.GetHeadRepository().GetFullName()
+			if !strings.HasPrefix(run.GetEvent(), "pull_request") && (hr == "" || strings.EqualFold(hr, repo)) {
+				return run, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
 	}
-	if len(runs.WorkflowRuns) == 0 {
-		return nil, fmt.Errorf("%s has no successful %s run for a push to branch %s: push it and wait for CI to pass, or pick a run with %s=<run id>",
-			repo, Workflow, o.Branch, RunEnv)
-	}
-	// Newest first. Only push runs: a pull request from a fork can carry
-	// the same branch name and would bring the fork's code.
-	return runs.WorkflowRuns[0], nil
+	return nil, fmt.Errorf("%s has no successful %s run of branch %s (pull request runs do not count): push it and wait for CI to pass, or pick a run with %s=<run id>",
+		repo, Workflow, o.Branch, RunEnv)
 }
+
+// maxRunPages bounds the search for a branch's run.
+const maxRunPages = 10
 
 // install downloads an artifact's zip, unpacks it into a temporary
 // directory beside out/<os>_<arch>/, verifies it, then swaps it in.

@@ -50,7 +50,10 @@ func options(t *testing.T, f *githubtest.Server, tg target.Target) (Options, *by
 func TestDownloadInstallsVerifiedLibrary(t *testing.T) {
 	tg, files := hostLibrary(t)
 	f := githubtest.New(t)
-	f.AddForkRun(990, "main")
+	// Newest first; the pull request runs fill page 1, the run wanted is on
+	// page 2 (two runs a page).
+	f.AddPullRequestRun(990, "main", true)
+	f.AddPullRequestRun(980, "main", false)
 	f.AddRun(901, "main", "failure", "bad")
 	f.AddRun(900, "main", "success", "c0ffee")
 	f.AddRun(800, "main", "success", "old")
@@ -110,7 +113,7 @@ func TestDownloadFailures(t *testing.T) {
 	}{
 		{"bad token", func(f *githubtest.Server, o *Options) { good(f); o.Token = "wrong" }, []string{"401", "GITHUB_TOKEN"}},
 		{"no successful run", func(f *githubtest.Server, o *Options) { f.AddRun(901, "main", "failure", "x") },
-			[]string{"no successful ci.yml run for a push to branch main", RunEnv}},
+			[]string{"no successful ci.yml run of branch main", RunEnv}},
 		{"unknown run", func(f *githubtest.Server, o *Options) { good(f); o.RunID = 4242 }, []string{"404", "run 4242"}},
 		{"target missing", func(f *githubtest.Server, o *Options) {
 			good(f)

@@ -51,7 +51,8 @@ func New(t testing.TB) *Server {
 				runs = append(runs, run)
 			}
 		}
-		writeJSON(w, map[string]any{"total_count": len(runs), "workflow_runs": runs})
+		lo, hi := paginate(w, r, len(runs))
+		writeJSON(w, map[string]any{"total_count": len(runs), "workflow_runs": runs[lo:hi]})
 	})
 	mux.HandleFunc("GET /repos/o/r/actions/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
 		for _, run := range f.runs {
@@ -64,17 +65,7 @@ func New(t testing.TB) *Server {
 		writeJSON(w, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"})
 	})
 	mux.HandleFunc("GET /repos/o/r/actions/runs/{id}/artifacts", func(w http.ResponseWriter, r *http.Request) {
-		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		if page == 0 {
-			page = 1
-		}
-		const per = 2
-		last := (len(f.artifacts) + per - 1) / per
-		lo, hi := (page-1)*per, min(page*per, len(f.artifacts))
-		if page < last {
-			u := "http://" + r.Host + r.URL.Path
-			w.Header().Set("Link", fmt.Sprintf(`<%s?per_page=%d&page=%d>; rel="next", <%s?per_page=%d&page=%d>; rel="last"`, u, per, page+1, u, per, last))
-		}
+		lo, hi := paginate(w, r, len(f.artifacts))
 		writeJSON(w, map[string]any{"total_count": len(f.artifacts), "artifacts": f.artifacts[lo:hi]})
 	})
 	mux.HandleFunc("GET /repos/o/r/actions/artifacts/{id}/zip", func(w http.ResponseWriter, r *http.Request) {
@@ -99,6 +90,26 @@ func New(t testing.TB) *Server {
 	return f
 }
 
+// paginate serves n items two per page, whatever per_page asks (the real
+// API caps it too), with the Link header GitHub sends; it returns the
+// page's bounds.
+func paginate(w http.ResponseWriter, r *http.Request, n int) (lo, hi int) {
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	if page == 0 {
+		page = 1
+	}
+	const per = 2
+	last := max((n+per-1)/per, 1)
+	if page < last {
+		u := "http://" + r.Host + r.URL.Path
+		q := r.URL.Query()
+		q.Set("per_page", strconv.Itoa(per))
+		link := func(p int) string { q.Set("page", strconv.Itoa(p)); return u + "?" + q.Encode() }
+		w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next", <%s>; rel="last"`, link(page+1), link(last)))
+	}
+	return min((page-1)*per, n), min(page*per, n)
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(v)
@@ -113,14 +124,15 @@ func (f *Server) AddRun(id int64, branch, conclusion, sha string) {
 		"head_repository": map[string]any{"id": 1, "full_name": "o/r", "name": "r", "owner": map[string]any{"login": "o"}}})
 }
 
-// AddForkRun adds a successful run of a pull request from a fork whose
-// branch has the same name.
-func (f *Server) AddForkRun(id int64, branch string) {
+// AddPullRequestRun adds a successful run of a pull request whose branch
+// has that name, from a fork (fork/r) or from this repository.
+func (f *Server) AddPullRequestRun(id int64, branch string, fork bool) {
 	f.AddRun(id, branch, "success", "f0f0f0")
 	run := f.runs[len(f.runs)-1]
 	run["event"] = "pull_request"
-	run["head_repository"] = map[string]any{"id": 2, "full_name": "fork/r", "name": "r", "owner": map[string]any{"login": "fork"}}
-	f.runs = append([]map[string]any{run}, f.runs[:len(f.runs)-1]...) // newest first
+	if fork {
+		run["head_repository"] = map[string]any{"id": 2, "full_name": "fork/r", "name": "r", "owner": map[string]any{"login": "fork"}}
+	}
 }
 
 // AddArtifact adds an artifact whose download is zip.
