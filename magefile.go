@@ -9,35 +9,55 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
+// The pipeline's stages, in build/pipeline.Stages' order. Each target runs
+// its stage once; mg.SerialCtxDeps names the stages it needs first.
+
 // Sources obtains and verifies the pinned mongoose and OpenSSL sources into the cache.
-func Sources(ctx context.Context) error { return tasks.Sources(ctx) }
+func Sources(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Sources{}) }
 
 // Zig installs the pinned zig compiler into the cache if it is not there.
-func Zig(ctx context.Context) error { return tasks.Zig(ctx) }
+func Zig(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Zig{}) }
 
 // Openssl builds static OpenSSL for every selected target (MONGOOSE_FFI_TARGETS).
-func Openssl(ctx context.Context) error { return tasks.OpenSSL(ctx) }
+func Openssl(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Sources, Zig)
+	return pipeline.Run(ctx, pipeline.OpenSSL{})
+}
 
 // Build builds the mongoose library for every selected target into out/<os>_<arch>/.
-func Build(ctx context.Context) error { return tasks.Build(ctx) }
+func Build(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Openssl)
+	return pipeline.Run(ctx, pipeline.Library{})
+}
 
 // Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
-func Verify(ctx context.Context) error { return tasks.Verify(ctx) }
-
-// Reproducible builds the selected targets twice from scratch and compares the libraries.
-func Reproducible(ctx context.Context) error { return tasks.Reproducible(ctx) }
-
-// Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
-func Bench(ctx context.Context) error { return tasks.Bench(ctx) }
+func Verify(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Verify{}) }
 
 // Lint runs gofmt, go vet, staticcheck and actionlint (with shellcheck where installed).
-func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
+func Lint(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Lint{}) }
+
+// Prebuilt checks out/<host>/'s library against the pins and verifies it, for test to use instead of building,
+// when MONGOOSE_FFI_PREBUILT=1 or this machine cannot build; otherwise it does nothing.
+func Prebuilt(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Prebuilt{}) }
 
 // Test runs lint and every test, including the cached integration builds.
-func Test(ctx context.Context) error { return tasks.Test(ctx) }
+func Test(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Prebuilt, Lint)
+	return pipeline.Run(ctx, pipeline.Test{})
+}
+
+// Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
+func Bench(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Bench{}) }
+
+// Reproducible builds the selected targets twice from scratch and compares the libraries.
+func Reproducible(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Sources, Zig)
+	return pipeline.Run(ctx, pipeline.Reproducible{})
+}
 
 // Docker runs the kit in its toolchain image (docker or podman; CONTAINER_ENGINE overrides).
 type Docker mg.Namespace

@@ -10,17 +10,13 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/md5"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math/big"
 	"net"
@@ -41,8 +37,11 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
+	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
 
 // errNoPrebuilt: in prebuilt mode the library is given, never built.
@@ -73,36 +72,17 @@ func library(t *testing.T) *mongoose.Library {
 			libErr = errNoPrebuilt
 			return
 		}
-		cfg, err := config.Load()
-		if err != nil {
-			libErr = err
+		libPath, libErr = buildForTest()
+		if libErr != nil {
 			return
 		}
-		tg, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
-		if !ok {
-			libErr = fmt.Errorf("no target for %s/%s", runtime.GOOS, runtime.GOARCH)
-			return
-		}
-		cfg.Targets = []target.Target{tg}
-		cfg.Out = io.Discard
-		out, err := os.MkdirTemp("", "mongoose-ffi-test-")
-		if err != nil {
-			libErr = err
-			return
-		}
-		libs, err := Build(context.Background(), cfg, out)
-		if err != nil {
-			libErr = err
-			return
-		}
-		libPath = libs[0].Path
 		lib, libErr = mongoose.Open(libPath)
 	})
 	if libErr == errNoPrebuilt {
 		t.Skip(prebuilt.SkipReason + "; set " + TestLibraryEnv + " to the library to test")
 	}
 	if libErr != nil {
-		if strings.Contains(libErr.Error(), "cannot obtain mongoose") {
+		if errors.Is(libErr, source.ErrNoSource) {
 			msg := "SKIPPED: mongoose's source is not available, so the library cannot be built: set MONGOOSE_SRC (see README)\n" + libErr.Error()
 			fmt.Fprintln(os.Stderr, "\n*** "+msg)
 			t.Skip(msg)
@@ -110,6 +90,52 @@ func library(t *testing.T) *mongoose.Library {
 		t.Fatal(libErr)
 	}
 	return lib
+}
+
+// buildForTest builds (or finds cached) the library for this machine into a
+// temporary directory, running the build's steps in the pipeline's order
+// (build/pipeline cannot be imported here: it imports this package).
+func buildForTest() (string, error) {
+	ctx := context.Background()
+	cfg, err := config.Load()
+	if err != nil {
+		return "", err
+	}
+	tg, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
+	if !ok {
+		return "", fmt.Errorf("no target for %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
+	cfg.Out = io.Discard
+	mpin, err := Pin()
+	if err != nil {
+		return "", err
+	}
+	msrc, err := Sources(ctx, mpin, cfg.Cache, cfg.Out)
+	if err != nil {
+		return "", err
+	}
+	opin, err := openssl.Pin()
+	if err != nil {
+		return "", err
+	}
+	osrc, err := openssl.Sources(ctx, opin, cfg.Cache, cfg.Out)
+	if err != nil {
+		return "", err
+	}
+	z, err := zig.Ensure(ctx, cfg.Cache, cfg.Out)
+	if err != nil {
+		return "", err
+	}
+	ossl, err := (&openssl.Builder{Config: cfg, Zig: z, Pin: opin, Release: osrc}).Build(ctx, tg)
+	if err != nil {
+		return "", err
+	}
+	out, err := os.MkdirTemp("", "mongoose-ffi-test-")
+	if err != nil {
+		return "", err
+	}
+	l, err := (&Builder{Config: cfg, Zig: z, Pin: mpin, Sources: msrc}).Build(ctx, tg, ossl, out)
+	return l.Path, err
 }
 
 // server runs a manager on its own goroutine, handing each event to handle.
@@ -674,35 +700,6 @@ func TestWakeupFromAnotherGoroutine(t *testing.T) {
 	}
 }
 
-func TestHelpersMatchGo(t *testing.T) {
-	l := library(t)
-	for _, n := range []int{0, 1, 2, 3, 57, 1000} {
-		b := make([]byte, n)
-		rand.Read(b)
-		if got, want := l.Base64(b), base64.StdEncoding.EncodeToString(b); got != want {
-			t.Errorf("Base64(%d bytes) = %q, want %q", n, got, want)
-		}
-		if dec, err := l.Base64Decode(base64.StdEncoding.EncodeToString(b)); err != nil || !bytes.Equal(dec, b) {
-			t.Errorf("Base64Decode round trip of %d bytes: %v", n, err)
-		}
-		if got, want := l.CRC32(0, b), crc32.ChecksumIEEE(b); got != want {
-			t.Errorf("CRC32(%d bytes) = %08x, want %08x", n, got, want)
-		}
-		if got, want := l.MD5(b), md5.Sum(b); got != want {
-			t.Errorf("MD5(%d bytes) differs", n)
-		}
-		if got, want := l.SHA1(b), sha1.Sum(b); got != want {
-			t.Errorf("SHA1(%d bytes) differs", n)
-		}
-	}
-	if _, err := l.Base64Decode("!!!!"); err == nil {
-		t.Error("invalid base64 decoded without error")
-	}
-	if !strings.HasPrefix(l.OpenSSLVersion, "OpenSSL 3.5.") || l.Version != "7.22" {
-		t.Errorf("versions: mongoose %q, OpenSSL %q", l.Version, l.OpenSSLVersion)
-	}
-}
-
 // TestManySequentialRequests sends 10 000 requests one after another, half
 // on fresh connections, and checks the process's memory stays flat.
 func TestManySequentialRequests(t *testing.T) {
@@ -782,78 +779,4 @@ func TestLegacyExports(t *testing.T) {
 		t.Errorf("only %d of the %d legacy names found in mongoose.h; the search is broken", declared, len(LegacyExports()))
 	}
 	t.Logf("%d of %d legacy exports are still declared, all exported", declared, len(LegacyExports()))
-}
-
-// TestHTTPHandlerAdapter serves a net/http.Handler through mongoose.
-func TestHTTPHandlerAdapter(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Who", r.URL.Query().Get("who"))
-		w.WriteHeader(http.StatusAccepted)
-		fmt.Fprintf(w, "hello %s via %s", r.URL.Query().Get("who"), r.Method)
-	})
-	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(w, r.Body)
-	})
-	mux.HandleFunc("/flush", func(w http.ResponseWriter, r *http.Request) {
-		for _, part := range []string{"a", "b", "c"} {
-			io.WriteString(w, part)
-			w.(http.Flusher).Flush()
-		}
-	})
-	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
-	l := library(t)
-	mgr, err := l.NewManager()
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := mgr.Listen(mongoose.HTTP, "http://127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := mgr.Addr(id, false)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- mgr.Run(ctx, mgr.HTTPHandler(mux)) }()
-	defer func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run returned %v, want context.Canceled", err)
-		}
-		mgr.Close()
-	}()
-
-	get := func(path string) (*http.Response, string) {
-		t.Helper()
-		resp, err := http.Get("http://" + addr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
-	}
-	if resp, body := get("/hello?who=gopher"); resp.StatusCode != 202 || body != "hello gopher via GET" ||
-		resp.Header.Get("X-Who") != "gopher" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
-		t.Errorf("/hello: %d %q %v", resp.StatusCode, body, resp.Header)
-	}
-	if resp, body := get("/flush"); body != "abc" || len(resp.TransferEncoding) == 0 {
-		t.Errorf("/flush: %q, transfer-encoding %v", body, resp.TransferEncoding)
-	}
-	if resp, _ := get("/panic"); resp.StatusCode != 500 {
-		t.Errorf("/panic: status %d, want 500", resp.StatusCode)
-	}
-	if resp, _ := get("/nowhere"); resp.StatusCode != 404 {
-		t.Errorf("/nowhere: status %d, want 404", resp.StatusCode)
-	}
-	big := bytes.Repeat([]byte("0123456789"), 100000)
-	resp, err := http.Post("http://"+addr+"/echo", "application/octet-stream", bytes.NewReader(big))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !bytes.Equal(got, big) {
-		t.Errorf("/echo: %d bytes back of %d", len(got), len(big))
-	}
 }

@@ -6,9 +6,9 @@ import (
 	"context"
 	_ "embed"
 	"io"
-	"strings"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
+	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 )
 
 // LocalEnv names a local copy: a directory holding mongoose.c and
@@ -22,11 +22,7 @@ var pinJSON []byte
 func Pin() (*source.Pin, error) { return source.Parse(pinJSON, "mongoose/pin.json") }
 
 // Sources returns the cache directory holding verified mongoose.c and mongoose.h.
-func Sources(ctx context.Context, cacheDir string, log io.Writer) (string, error) {
-	pin, err := Pin()
-	if err != nil {
-		return "", err
-	}
+func Sources(ctx context.Context, pin *source.Pin, cacheDir string, log io.Writer) (string, error) {
 	r := &source.Request{Pin: pin, Cache: cacheDir, LocalEnv: LocalEnv, Log: log}
 	return r.Obtain(ctx)
 }
@@ -36,15 +32,7 @@ var legacyExports string
 
 // LegacyExports are the functions the original mongoose-ffi's mongoose.def
 // exported; those the pinned mongoose still declares must stay exported.
-func LegacyExports() []string {
-	var names []string
-	for _, l := range strings.Split(legacyExports, "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			names = append(names, l)
-		}
-	}
-	return names
-}
+func LegacyExports() []string { return verify.ParseExports(legacyExports) }
 
 // TestLibraryEnv, when set, names the library the glue tests load instead of
 // building one: emulated test runs use it.

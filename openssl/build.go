@@ -30,10 +30,10 @@ var Libs = []string{"libssl.a", "libcrypto.a"}
 
 // Result is one target's installed OpenSSL: Dir holds include/ and lib/.
 type Result struct {
-	Target target.Target
-	Dir    string
-	Key    string
-	Cached bool
+	Target  target.Target
+	Version string // the pinned release
+	Dir     string
+	Key     string
 }
 
 // keyInputs is everything that determines a target's output.
@@ -47,53 +47,40 @@ type keyInputs struct {
 	Zig      string
 }
 
-// Build makes static OpenSSL for every selected target, skipping those whose
-// inputs are unchanged since they were last built.
-func Build(ctx context.Context, cfg *config.Config) ([]Result, error) {
-	pin, err := Pin()
-	if err != nil {
-		return nil, err
-	}
-	z, err := zig.Ensure(ctx, cfg.Cache, cfg.Out)
-	if err != nil {
-		return nil, err
-	}
-	var results []Result
-	var srcDir string
-	for _, t := range cfg.Targets {
-		key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(t.OS), withoutAVX512[t.Arch], probeCC[t.OS], z.Version})
-		r := Result{Target: t, Key: key, Dir: filepath.Join(cfg.Cache, "openssl", pin.Version, t.Dir()+"-"+key)}
-		if cache.Exists(r.Dir) {
-			r.Cached = true
-			fmt.Fprintf(cfg.Out, "openssl %s: up to date (%s)\n", t, r.Dir)
-			results = append(results, r)
-			continue
-		}
-		if srcDir == "" {
-			if srcDir, err = unpack(ctx, cfg, pin); err != nil {
-				return nil, err
-			}
-		}
-		if err := buildOne(ctx, cfg, z, srcDir, r); err != nil {
-			return nil, err
-		}
-		results = append(results, r)
-	}
-	return results, nil
+// Builder builds OpenSSL from a verified release (see Sources) with zig.
+type Builder struct {
+	Config  *config.Config
+	Zig     *zig.Zig
+	Pin     *source.Pin
+	Release string // the directory Sources returned
 }
 
-// unpack verifies the release and extracts it once; every target builds out
-// of tree from the same sources.
-func unpack(ctx context.Context, cfg *config.Config, pin *source.Pin) (string, error) {
-	dir, err := Sources(ctx, cfg.Cache, cfg.Out)
-	if err != nil {
-		return "", err
+// Build makes static OpenSSL for one target, unless the cache holds a build
+// from the same inputs.
+func (b *Builder) Build(ctx context.Context, t target.Target) (Result, error) {
+	cfg, pin := b.Config, b.Pin
+	key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(t), t.NoAVX512, t.ProbeCC, b.Zig.Version})
+	r := Result{Target: t, Version: pin.Version, Key: key, Dir: filepath.Join(cfg.Cache, "openssl", pin.Version, t.Dir()+"-"+key)}
+	if cache.Exists(r.Dir) {
+		fmt.Fprintf(cfg.Out, "openssl %s: up to date (%s)\n", t, r.Dir)
+		return r, nil
 	}
-	src := filepath.Join(cfg.Cache, "work", "openssl-"+pin.Version+"-"+pin.Files[0].SHA256[:12])
+	srcDir, err := b.unpack()
+	if err != nil {
+		return Result{}, err
+	}
+	return r, buildOne(ctx, cfg, b.Zig, srcDir, r)
+}
+
+// unpack extracts the verified release once; every target builds out of
+// tree from the same sources.
+func (b *Builder) unpack() (string, error) {
+	pin := b.Pin
+	src := filepath.Join(b.Config.Cache, "work", "openssl-"+pin.Version+"-"+pin.Files[0].SHA256[:12])
 	if !cache.Exists(src) {
-		fmt.Fprintf(cfg.Out, "openssl: unpacking %s\n", pin.Files[0].Name)
-		if err := source.ExtractTarGz(filepath.Join(dir, pin.Files[0].Name), src); err != nil {
-			return "", err
+		fmt.Fprintf(b.Config.Out, "openssl: unpacking %s\n", pin.Files[0].Name)
+		if err := source.ExtractTarGz(filepath.Join(b.Release, pin.Files[0].Name), src); err != nil {
+			return "", fmt.Errorf("unpacking OpenSSL: %w", err)
 		}
 	}
 	return src, nil
@@ -120,12 +107,12 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 	}
 	err := cache.Publish(r.Dir, func(tmp string) error {
 		configure := append([]string{"perl", filepath.Join(srcDir, "Configure"), t.OpenSSL,
-			"--prefix=" + prefix, "--openssldir=/etc/ssl", "--libdir=lib"}, Args(t.OS)...)
+			"--prefix=" + prefix, "--openssldir=/etc/ssl", "--libdir=lib"}, Args(t)...)
 		if err := run("configure", configure...); err != nil {
 			return err
 		}
-		for _, asm := range withoutAVX512[t.Arch] {
-			if err := run("generate "+filepath.Base(asm)+" without AVX-512", "make", "CC="+probeCC[t.OS], asm); err != nil {
+		for _, asm := range t.NoAVX512 {
+			if err := run("generate "+filepath.Base(asm)+" without AVX-512", "make", "CC="+t.ProbeCC, asm); err != nil {
 				return err
 			}
 		}
@@ -162,7 +149,7 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 // check refuses archives holding objects for another format or
 // architecture, and records what was built.
 func check(r Result, dir string, took time.Duration) error {
-	m := map[string]any{"target": r.Target.String(), "key": r.Key, "options": Args(r.Target.OS), "seconds": took.Seconds()}
+	m := map[string]any{"target": r.Target.String(), "key": r.Key, "options": Args(r.Target), "seconds": took.Seconds()}
 	for _, l := range Libs {
 		n, err := objfile.CheckArchive(filepath.Join(dir, "lib", l), r.Target)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
+	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 )
 
 // Debian ships upstream's release tarball and signature unchanged as the
@@ -72,7 +73,7 @@ func aptSource(ctx context.Context, dir, mirror, security, version string) error
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return out, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out, 6))
+			return out, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, step.LastLines(string(out), 6))
 		}
 		return out, nil
 	}
@@ -116,12 +117,4 @@ func debianVersions(showsrc []byte, upstream string) []string {
 		}
 	}
 	return out
-}
-
-func tail(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -27,11 +27,7 @@ func Pin() (*source.Pin, error) { return source.Parse(pinJSON, "openssl/pin.json
 
 // Sources returns the cache directory holding the verified release tarball
 // and its signature.
-func Sources(ctx context.Context, cacheDir string, log io.Writer) (string, error) {
-	pin, err := Pin()
-	if err != nil {
-		return "", err
-	}
+func Sources(ctx context.Context, pin *source.Pin, cacheDir string, log io.Writer) (string, error) {
 	r := &source.Request{
 		Pin: pin, Cache: cacheDir, LocalEnv: LocalEnv, Keyring: keyring, Log: log,
 		Fallbacks: []source.Fallback{debianFallback(pin)},

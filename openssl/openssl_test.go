@@ -15,6 +15,7 @@ import (
 	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 )
 
 func TestPinAndOptions(t *testing.T) {
@@ -26,7 +27,11 @@ func TestPinAndOptions(t *testing.T) {
 		t.Errorf("pin %s: want a signed OpenSSL 3.5 LTS release", pin)
 	}
 	seen := map[string]bool{}
-	for _, o := range append(options, osOptions["linux"]...) {
+	all := slices.Clone(options)
+	for _, o := range linuxAMD64(t).Configure {
+		all = append(all, option(o))
+	}
+	for _, o := range all {
 		if seen[o.Arg] || o.Why == "" {
 			t.Errorf("option %q is repeated or has no reason", o.Arg)
 		}
@@ -95,11 +100,25 @@ func TestBuild(t *testing.T) {
 	}
 	cfg.Targets, _ = target.Select("linux/amd64,windows/amd64")
 	cfg.Out = testWriter{t}
-	rs, err := Build(context.Background(), cfg)
+	ctx := context.Background()
+	pin, err := Pin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rs {
+	z, err := zig.Ensure(ctx, cfg.Cache, cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := Sources(ctx, pin, cfg.Cache, cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Builder{Config: cfg, Zig: z, Pin: pin, Release: release}
+	for _, tg := range cfg.Targets {
+		r, err := b.Build(ctx, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, lib := range Libs {
 			path := filepath.Join(r.Dir, "lib", lib)
 			members, err := objfile.ReadArchive(path)
@@ -133,6 +152,14 @@ func checkObject(t *testing.T, tg target.Target, name string, data []byte) {
 			t.Fatalf("%s: want an x86-64 COFF object: %v", name, err)
 		}
 	}
+}
+
+func linuxAMD64(t *testing.T) target.Target {
+	tg, ok := target.Lookup("linux/amd64")
+	if !ok {
+		t.Fatal("no linux/amd64 row")
+	}
+	return tg
 }
 
 type testWriter struct{ t *testing.T }

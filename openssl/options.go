@@ -1,11 +1,13 @@
 package openssl
 
 import (
-	"slices"
 	"strings"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
-// option is one Configure argument and why it is there.
+// option is one Configure argument and why it is there; a target row adds
+// its own (target.Facts.Configure).
 type option struct{ Arg, Why string }
 
 // options shape every target's build. What stays: TLS 1.2 and 1.3, RSA,
@@ -73,49 +75,24 @@ var options = []option{
 	{"-fdata-sections", "likewise for data"},
 }
 
-// osOptions are added per operating system.
-var osOptions = map[string][]option{
-	// No C code unwinds through the library (the glue never calls back into
-	// the host), so DWARF unwind tables are dead weight: 300 KB of ELF
-	// .eh_frame. Windows keeps them: x64 SEH needs .pdata on every frame.
-	"linux":  {{"-fno-asynchronous-unwind-tables", "no unwinding through the library"}, {"-fno-unwind-tables", "likewise"}},
-	"darwin": {{"-fno-asynchronous-unwind-tables", "no unwinding through the library"}, {"-fno-unwind-tables", "likewise"}},
-}
-
-// Args returns the Configure arguments for an operating system, in order.
-func Args(goos string) []string {
+// Args returns the Configure arguments for a target, in order: the common
+// options, then the target row's own.
+func Args(t target.Target) []string {
 	var a []string
-	for _, o := range append(slices.Clone(options), osOptions[goos]...) {
+	for _, o := range options {
+		a = append(a, o.Arg)
+	}
+	for _, o := range t.Configure {
 		a = append(a, o.Arg)
 	}
 	return a
 }
 
-// withoutAVX512 lists, per architecture, the perlasm outputs generated with
-// the assembler probe disabled, so that OpenSSL emits its own fallback stubs.
-// The AVX-512 AES-GCM code is 675 KB, a quarter of the library; on AVX-512
-// machines AES-GCM falls back to the AES-NI + PCLMULQDQ code, still several
-// GB/s per core.
-var withoutAVX512 = map[string][]string{
-	"amd64": {"crypto/modes/aes-gcm-avx512.s"},
-}
-
-// probeCC is the CC those scripts see. It must fail aes-gcm-avx512.pl's
-// probe ("clang version N.N.N" from $CC -v) yet keep x86_64-xlate.pl's right:
-// for ELF it must say "clang" to --version (else it writes a section syntax
-// clang rejects); for mingw64 it is asked for the symbol prefix, which is
-// empty on x86-64. macOS output does not ask.
-var probeCC = map[string]string{
-	"linux":   "echo clang",
-	"windows": "false",
-	"darwin":  "false",
-}
-
-// CFlags are the code-generation flags among the options, for code linked
-// with OpenSSL to be built the same way.
-func CFlags(goos string) []string {
+// CFlags are the code-generation flags among a target's options, for code
+// linked with OpenSSL to be built the same way.
+func CFlags(t target.Target) []string {
 	var f []string
-	for _, a := range Args(goos) {
+	for _, a := range Args(t) {
 		if strings.HasPrefix(a, "-") {
 			f = append(f, a)
 		}

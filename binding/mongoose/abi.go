@@ -83,6 +83,7 @@ type functions struct {
 	crc32                   func(crc uint32, buf *byte, n uint64) uint32
 	md5                     func(buf *byte, n uint64, out *byte)
 	sha1                    func(buf *byte, n uint64, out *byte)
+	setLimit, getLimit      uintptr // limits.go; 0 in a library without them
 }
 
 func (f *functions) register(h uintptr) {
@@ -100,6 +101,8 @@ func (f *functions) register(h uintptr) {
 	} {
 		purego.RegisterLibFunc(fp, h, name)
 	}
+	f.setLimit, _ = dlsym(h, "mg_ffi_set_limit")
+	f.getLimit, _ = dlsym(h, "mg_ffi_get_limit")
 }
 
 // ptr is a buffer's first byte, or nil for an empty one.

@@ -38,7 +38,7 @@ func (g *Manager) HTTPHandler(h http.Handler) func(*Event) {
 		if e.Type != EvHTTPMsg || e.Flags&FlagClient != 0 {
 			return
 		}
-		w := &responseWriter{g: g, id: e.ID, header: http.Header{}}
+		w := &responseWriter{g: g, id: e.ID, header: http.Header{}, head: e.Method == http.MethodHead}
 		r, err := request(e)
 		if err != nil {
 			g.Reply(e.ID, http.StatusBadRequest, "Content-Type: text/plain\r\n", []byte(err.Error()+"\n"))
@@ -91,6 +91,10 @@ func request(e *Event) (*http.Request, error) {
 		r.Header.Add(h.Name, h.Value)
 	}
 	r.Host = r.Header.Get("Host")
+	// As net/http: the glue closes after the response (Connection: close,
+	// HTTP/1.0 without keep-alive), and the handler can tell.
+	conn := strings.ToLower(r.Header.Get("Connection"))
+	r.Close = strings.Contains(conn, "close") || (minor == 0 && major == 1 && !strings.Contains(conn, "keep-alive"))
 	if e.Flags&FlagTLS != 0 {
 		// The handshake happened in OpenSSL; its details are not exposed.
 		r.TLS = &tls.ConnectionState{HandshakeComplete: true}
@@ -106,6 +110,7 @@ type responseWriter struct {
 	status  int
 	wrote   bool // WriteHeader happened
 	chunked bool // Flush started a chunked response
+	head    bool // answering HEAD: the library sends no body
 	body    bytes.Buffer
 	err     error
 }
@@ -175,7 +180,9 @@ func (w *responseWriter) headerBlock() string {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		if k == "Content-Length" || k == "Transfer-Encoding" {
+		// The library frames the body, except that a HEAD handler may state
+		// the length a GET would get, as net/http lets it.
+		if (k == "Content-Length" && !(w.head && w.body.Len() == 0 && !w.chunked)) || k == "Transfer-Encoding" {
 			continue
 		}
 		for _, v := range w.header[k] {

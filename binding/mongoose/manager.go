@@ -3,6 +3,7 @@ package mongoose
 import (
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -123,6 +124,8 @@ type Manager struct {
 	hdr     string
 	hdrC    []byte
 	yielded time.Time // when Poll last yielded
+	// closing keeps Close from freeing the manager under a Wakeup.
+	closing sync.RWMutex
 }
 
 // yieldEvery is how often Poll yields: well inside the 10 ms after which Go's
@@ -154,6 +157,8 @@ func (g *Manager) Close() error {
 	if g.m == 0 {
 		return errClosed
 	}
+	g.closing.Lock()
+	defer g.closing.Unlock()
 	g.lib.fn.mgrFree(g.m)
 	g.m = 0
 	return nil
@@ -337,9 +342,15 @@ func (g *Manager) CloseConn(id uint64, immediately bool) error {
 	return g.call("close", id, func() int32 { return g.lib.fn.close(g.m, id, how) })
 }
 
-// Wakeup delivers an EvWakeup event with b to connection id and wakes a
-// waiting Poll. It is safe to call from any goroutine while the manager is open.
+// Wakeup queues a copy of b for connection id and wakes a waiting Poll,
+// which delivers it as an EvWakeup event. It is safe to call from any
+// goroutine, also while Close runs. A nil error means the event will be
+// delivered, once and in call order, unless the connection closes first.
+// Errors: ErrTooBig past MaxWakeup bytes; ErrBusy when MaxWakeupQueue bytes
+// wait undelivered (poll, then retry); ErrClosed once Close has begun.
 func (g *Manager) Wakeup(id uint64, b []byte) error {
+	g.closing.RLock()
+	defer g.closing.RUnlock()
 	return g.call("wakeup", id, func() int32 { return g.lib.fn.wakeup(g.m, id, ptr(b), uint64(len(b))) })
 }
 

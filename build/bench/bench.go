@@ -46,9 +46,6 @@ type Server struct {
 	Env  []string
 }
 
-// CServerSource is the ceiling's C source, for the build to compile.
-func CServerSource() []byte { return cserver }
-
 // Result is one figure.
 type Result struct {
 	Name  string
@@ -72,7 +69,7 @@ func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[
 				}
 				v, err := measure(ctx, s, srv, kind)
 				if err != nil {
-					return nil, fmt.Errorf("%s %s: %v", srv.Name, kind, err)
+					return nil, fmt.Errorf("%s %s: %w", srv.Name, kind, err)
 				}
 				name := srv.Name + "-" + kind
 				if r == 1 {
@@ -143,7 +140,7 @@ func measure(ctx context.Context, s Settings, srv Server, kind string) (float64,
 	}()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
-		return 0, fmt.Errorf("server did not start: %q %v", line, err)
+		return 0, fmt.Errorf("server did not start: %q %w", line, err)
 	}
 	addr := "127.0.0.1:" + port
 	load := httpLoad

@@ -23,7 +23,7 @@ func Dir() (string, error) {
 	}
 	base, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("no user cache directory (%v): set %s to a writable directory", err, EnvVar)
+		return "", fmt.Errorf("no user cache directory (%w): set %s to a writable directory", err, EnvVar)
 	}
 	return filepath.Join(base, "mongoose-ffi"), nil
 }

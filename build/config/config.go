@@ -35,7 +35,7 @@ func Load() (*Config, error) {
 	}
 	ts, err := target.Select(os.Getenv(TargetsEnv))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", TargetsEnv, err)
+		return nil, fmt.Errorf("%s: %w", TargetsEnv, err)
 	}
 	jobs := runtime.NumCPU()
 	if s := os.Getenv(JobsEnv); s != "" {

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
+	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 )
 
@@ -50,7 +51,7 @@ func Detect(ctx context.Context, log io.Writer) (*Engine, error) {
 	if name := os.Getenv(EngineEnv); name != "" {
 		p, err := exec.LookPath(name)
 		if err != nil {
-			return nil, fmt.Errorf("%s=%s: %v", EngineEnv, name, err)
+			return nil, fmt.Errorf("%s=%s: %w", EngineEnv, name, err)
 		}
 		return &Engine{p, filepath.Base(name), flags, log}, nil
 	}
@@ -128,7 +129,7 @@ func (e *Engine) debootstrap(ctx context.Context) error {
 	boot := exec.CommandContext(ctx, db, "--variant=minbase", suite, dir, mirror)
 	boot.Stdout, boot.Stderr = &log, &log
 	if err := boot.Run(); err != nil {
-		return fmt.Errorf("debootstrap: %v\n%s", err, tail(log.String(), 20))
+		return fmt.Errorf("debootstrap: %w\n%s", err, step.LastLines(log.String(), 20))
 	}
 	tar := exec.CommandContext(ctx, "tar", "-C", dir, "-c", ".")
 	imp := e.cmd(ctx, "import", "-", Base)
@@ -141,21 +142,13 @@ func (e *Engine) debootstrap(ctx context.Context) error {
 		return err
 	}
 	if err := imp.Run(); err != nil {
-		return fmt.Errorf("importing the base image: %v", err)
+		return fmt.Errorf("importing the base image: %w", err)
 	}
 	if err := tar.Wait(); err != nil {
-		return fmt.Errorf("packing the base image: %v", err)
+		return fmt.Errorf("packing the base image: %w", err)
 	}
 	fmt.Fprintf(e.Log, "docker: base image %s made with debootstrap\n", Base)
 	return nil
-}
-
-func tail(s string, n int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
 }
 
 // Image describes the toolchain image for a repository checkout.
@@ -246,7 +239,7 @@ func (e *Engine) Build(ctx context.Context, root string, img *Image, version, re
 	args = append(append(args, e.Flags...), filepath.Join(root, "docker"))
 	fmt.Fprintf(e.Log, "docker: building %s with %s\n", img.Tag, e.Name)
 	if err := e.cmd(ctx, args...).Run(); err != nil {
-		return fmt.Errorf("%s build: %v", e.Name, err)
+		return fmt.Errorf("%s build: %w", e.Name, err)
 	}
 	return nil
 }
@@ -281,7 +274,7 @@ func (e *Engine) Run(ctx context.Context, img *Image, m Mounts, env []string, ta
 	args = append(args, targets...)
 	fmt.Fprintf(e.Log, "docker: go tool mage %s (in %s)\n", strings.Join(targets, " "), img.Tag)
 	if err := e.cmd(ctx, args...).Run(); err != nil {
-		return fmt.Errorf("in the container, go tool mage %s: %v", strings.Join(targets, " "), err)
+		return fmt.Errorf("in the container, go tool mage %s: %w", strings.Join(targets, " "), err)
 	}
 	return nil
 }

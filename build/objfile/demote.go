@@ -106,7 +106,7 @@ func DemoteMachOFile(path string, keep func(string) bool) (int, error) {
 	for _, o := range objs {
 		n, err := DemoteMachO(o, keep)
 		if err != nil {
-			return 0, fmt.Errorf("%s: %v", path, err)
+			return 0, fmt.Errorf("%s: %w", path, err)
 		}
 		total += n
 	}
@@ -148,7 +148,7 @@ func MachOCommons(path string) ([]Common, error) {
 	for _, o := range objs {
 		f, err := macho.NewFile(bytes.NewReader(o))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if f.Symtab == nil {
 			continue

@@ -100,17 +100,6 @@ func Describe(data []byte) (target.Format, string, error) {
 	return "", "", fmt.Errorf("not an ELF, COFF or Mach-O object")
 }
 
-// Arch is the architecture name Describe reports for a target.
-func Arch(t target.Target) string {
-	switch t.Arch {
-	case "amd64":
-		return "x86-64"
-	case "arm64":
-		return "arm64"
-	}
-	return t.Arch
-}
-
 // CheckArchive checks that every object in a static archive is of the
 // target's format and architecture, and returns how many there are.
 func CheckArchive(path string, t target.Target) (int, error) {
@@ -124,10 +113,10 @@ func CheckArchive(path string, t target.Target) (int, error) {
 	for _, m := range members {
 		format, arch, err := Describe(m.Data)
 		if err != nil {
-			return 0, fmt.Errorf("%s(%s): %v", path, m.Name, err)
+			return 0, fmt.Errorf("%s(%s): %w", path, m.Name, err)
 		}
-		if format != t.Format || arch != Arch(t) {
-			return 0, fmt.Errorf("%s(%s): %s %s object, want %s %s for %s", path, m.Name, format, arch, t.Format, Arch(t), t)
+		if format != t.Format || arch != t.ObjArch {
+			return 0, fmt.Errorf("%s(%s): %s %s object, want %s %s for %s", path, m.Name, format, arch, t.Format, t.ObjArch, t)
 		}
 	}
 	return len(members), nil

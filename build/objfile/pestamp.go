@@ -20,7 +20,7 @@ func StampPE(path string) error {
 	}
 	off, err := peTimestampOffset(data)
 	if err != nil {
-		return fmt.Errorf("%s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	binary.LittleEndian.PutUint32(data[off:], 0)
 	sum := sha256.Sum256(data)

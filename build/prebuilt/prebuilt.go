@@ -5,11 +5,9 @@
 package prebuilt
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +15,10 @@ import (
 	"strings"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
 
 // Env, On and SkipReason: see package mode, which tests import.
@@ -32,20 +32,12 @@ func On() bool { return mode.On() }
 
 // Files beside each library: its manifest and its export list.
 const (
-	ManifestFile = "manifest.json"
-	ExportsFile  = "exports.txt"
+	ManifestFile = mongoose.ManifestFile
+	ExportsFile  = verify.ExportsFile
 )
 
-// Manifest is the part of a library's manifest.json checked here.
-type Manifest struct {
-	Target   string            `json:"target"`
-	Mongoose string            `json:"mongoose"`
-	OpenSSL  string            `json:"openssl"`
-	Zig      string            `json:"zig"`
-	ABI      string            `json:"abi_header_sha256"`
-	Inputs   map[string]string `json:"inputs_sha256"`
-	Key      string            `json:"key"`
-}
+// Manifest is what a library's manifest.json holds.
+type Manifest = mongoose.Manifest
 
 // Pins is what the manifest of a library built from this checkout says:
 // versions, the glue header's hash (the ABI) and the hashes of the sources.
@@ -54,12 +46,23 @@ type Pins struct {
 	Inputs                 map[string]string
 }
 
+// Expected is what this checkout's libraries' manifests must say, read from
+// the pins alone: nothing is built or fetched.
+func Expected() (Pins, error) {
+	m, err := mongoose.Expected()
+	if err != nil {
+		return Pins{}, err
+	}
+	return Pins{Mongoose: m.Mongoose, OpenSSL: m.OpenSSL, ABI: m.ABI, Inputs: m.Inputs}, nil
+}
+
 // Library is a prebuilt library that passed Check.
 type Library struct {
 	Target   target.Target
 	Dir      string // out/<os>_<arch>
 	Path     string // the library in Dir
 	SHA256   string // of the library file
+	Exports  []string
 	Manifest Manifest
 	Report   *verify.Report
 }
@@ -79,18 +82,17 @@ func Present(dir string, t target.Target) bool {
 // no OpenSSL symbol, system imports only).
 func Check(dir string, t target.Target, want Pins) (*Library, error) {
 	lib := filepath.Join(dir, t.Library)
-	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err != nil {
+	m, err := mongoose.ReadManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w; a library needs the %s built beside it (go tool mage build, or artifacts:download)", dir, err, ManifestFile)
 	}
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	if err != nil {
+		return nil, err
 	}
-	if err := compare(m, t, want); err != nil {
+	if err := compare(*m, t, want); err != nil {
 		return nil, fmt.Errorf("%s is refused: %w; fetch the libraries of a CI run of this commit (go tool mage artifacts:download, MONGOOSE_FFI_RUN=<run id>) or build them (go tool mage build)", lib, err)
 	}
-	exports, err := readLines(filepath.Join(dir, ExportsFile))
+	exports, err := verify.ReadExports(filepath.Join(dir, ExportsFile))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w; the export list is built beside the library", dir, err)
 	}
@@ -101,11 +103,11 @@ func Check(dir string, t target.Target, want Pins) (*Library, error) {
 	if !r.OK() {
 		return nil, fmt.Errorf("%s fails verification: %s", lib, failures(r))
 	}
-	sum, err := fileSHA256(lib)
+	sum, err := source.FileSHA256(lib)
 	if err != nil {
 		return nil, err
 	}
-	return &Library{Target: t, Dir: dir, Path: lib, SHA256: sum, Manifest: m, Report: r}, nil
+	return &Library{Target: t, Dir: dir, Path: lib, SHA256: sum, Exports: exports, Manifest: *m, Report: r}, nil
 }
 
 // compare says how a manifest differs from this checkout's pins.
@@ -211,31 +213,4 @@ func MissingBuildTools() []string {
 		}
 	}
 	return missing
-}
-
-func readLines(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return out, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

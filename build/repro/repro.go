@@ -7,9 +7,6 @@ package repro
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +17,11 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
+	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
 
 // Inputs are what the fresh builds share with the caller: verified sources
@@ -85,13 +86,13 @@ func Run(ctx context.Context, cfg *config.Config, in Inputs, repo, outRoot strin
 		cmd.Dir = src
 		cmd.Env = append(os.Environ(),
 			cache.EnvVar+"="+filepath.Join(root, "cache"),
-			"MONGOOSE_SRC="+in.MongooseSrc, "OPENSSL_SRC="+in.OpenSSLSrc, "ZIG="+in.Zig,
+			mongoose.LocalEnv+"="+in.MongooseSrc, openssl.LocalEnv+"="+in.OpenSSLSrc, zig.EnvVar+"="+in.Zig,
 			config.TargetsEnv+"="+strings.Join(names, ","))
 		cmd.Stdout = &prefixWriter{w: cfg.Out, prefix: fmt.Sprintf("[%c] ", 'A'+i), bol: true}
 		cmd.Stderr = cmd.Stdout
 		if err := cmd.Run(); err != nil {
 			keep = true
-			return nil, fmt.Errorf("reproducible: build %c failed: %v", 'A'+i, err)
+			return nil, fmt.Errorf("reproducible: build %c failed: %w", 'A'+i, err)
 		}
 		fmt.Fprintf(cfg.Out, "reproducible: build %c took %s\n", 'A'+i, time.Since(start).Round(time.Second))
 	}
@@ -100,10 +101,10 @@ func Run(ctx context.Context, cfg *config.Config, in Inputs, repo, outRoot strin
 		r := Row{Target: t}
 		a := filepath.Join(roots[0], "src", "out", t.Dir())
 		b := filepath.Join(roots[1], "src", "out", t.Dir())
-		if r.A, err = fileSHA256(filepath.Join(a, t.Library)); err != nil {
+		if r.A, err = source.FileSHA256(filepath.Join(a, t.Library)); err != nil {
 			return nil, err
 		}
-		if r.B, err = fileSHA256(filepath.Join(b, t.Library)); err != nil {
+		if r.B, err = source.FileSHA256(filepath.Join(b, t.Library)); err != nil {
 			return nil, err
 		}
 		r.Out, r.OutNote = compareOut(filepath.Join(outRoot, t.Dir()), a, t)
@@ -126,7 +127,7 @@ func compareOut(dir, fresh string, t target.Target) (hash, note string) {
 	if err != nil || have != want {
 		return "", "other inputs"
 	}
-	h, err := fileSHA256(filepath.Join(dir, t.Library))
+	h, err := source.FileSHA256(filepath.Join(dir, t.Library))
 	if err != nil {
 		return "", "unreadable"
 	}
@@ -134,14 +135,11 @@ func compareOut(dir, fresh string, t target.Target) (hash, note string) {
 }
 
 func manifestKey(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	m, err := mongoose.ReadManifest(dir)
 	if err != nil {
 		return "", err
 	}
-	var m struct {
-		Key string `json:"key"`
-	}
-	if err := json.Unmarshal(b, &m); err != nil || m.Key == "" {
+	if m.Key == "" {
 		return "", fmt.Errorf("%s: no key", dir)
 	}
 	return m.Key, nil
@@ -177,7 +175,7 @@ func checkoutFiles(ctx context.Context, repo string) ([]string, error) {
 	cmd.Dir = repo
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("reproducible copies the checkout with git ls-files, which failed in %s: %v", repo, err)
+		return nil, fmt.Errorf("reproducible copies the checkout with git ls-files, which failed in %s: %w", repo, err)
 	}
 	return strings.Split(strings.TrimRight(string(out), "\x00"), "\x00"), nil
 }
@@ -202,15 +200,6 @@ func copyFiles(from, to string, files []string) error {
 		}
 	}
 	return nil
-}
-
-func fileSHA256(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:]), nil
 }
 
 // prefixWriter marks each line of a build's output with the build's letter.

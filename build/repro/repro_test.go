@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
 
 func TestPrefixWriter(t *testing.T) {
@@ -25,7 +27,7 @@ func TestPrefixWriter(t *testing.T) {
 func writeLib(t *testing.T, dir, key, lib string) {
 	t.Helper()
 	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"key":"`+key+`"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, mongoose.ManifestFile), []byte(`{"key":"`+key+`"}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "mongoose.so"), []byte(lib), 0o644)
 }
 
@@ -44,7 +46,7 @@ func TestCompareOut(t *testing.T) {
 	}
 	writeLib(t, out, "k1", "tampered library")
 	h, _ := compareOut(out, fresh, tg)
-	a, _ := fileSHA256(filepath.Join(fresh, "mongoose.so"))
+	a, _ := source.FileSHA256(filepath.Join(fresh, "mongoose.so"))
 	r := Row{Target: tg, A: a, B: a, Out: h}
 	if h == "" || r.OK() {
 		t.Errorf("a different library built from the same inputs passed: %+v", r)

@@ -23,7 +23,7 @@ func ExtractTarGz(archive, dest string) error {
 		defer f.Close()
 		gz, err := gzip.NewReader(f)
 		if err != nil {
-			return fmt.Errorf("%s: %v", archive, err)
+			return fmt.Errorf("%s: %w", archive, err)
 		}
 		tr := tar.NewReader(gz)
 		for {
@@ -32,7 +32,7 @@ func ExtractTarGz(archive, dest string) error {
 				return nil
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %v", archive, err)
+				return fmt.Errorf("%s: %w", archive, err)
 			}
 			_, rel, _ := strings.Cut(filepath.ToSlash(h.Name), "/")
 			if rel == "" || h.Typeflag == tar.TypeXGlobalHeader {

@@ -14,6 +14,16 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/download"
 )
 
+// ErrNoSource is matched (errors.Is) by an error saying a pinned release
+// could be obtained from nowhere: not the cache, a local copy, upstream nor
+// a fallback.
+var ErrNoSource = errors.New("pinned source not available")
+
+type noSourceError struct{ msg string }
+
+func (e *noSourceError) Error() string { return e.msg }
+func (e *noSourceError) Unwrap() error { return ErrNoSource }
+
 // Fallback is one more way to get pinned files, tried after upstream.
 type Fallback struct {
 	Name string // shown in progress and in the list of places tried
@@ -145,8 +155,8 @@ func (r *Request) gather(ctx context.Context, tmp string) error {
 		}
 	}
 	if m := missing(); len(m) > 0 {
-		return fmt.Errorf("cannot obtain %s (%s); tried:\n  - %s\nGive a local copy with %s=<directory or file>",
-			r.Pin, names(m), strings.Join(tried, "\n  - "), r.LocalEnv)
+		return &noSourceError{fmt.Sprintf("cannot obtain %s (%s); tried:\n  - %s\nGive a local copy with %s=<directory or file>",
+			r.Pin, names(m), strings.Join(tried, "\n  - "), r.LocalEnv)}
 	}
 	return r.verify(tmp, "The file does not match the pin: it is corrupt or was tampered with. Nothing was kept; fetch a genuine copy and run again.")
 }
@@ -156,7 +166,7 @@ func (r *Request) gather(ctx context.Context, tmp string) error {
 func (r *Request) fromLocal(local, tmp string) error {
 	st, err := os.Stat(local)
 	if err != nil {
-		return fmt.Errorf("%s=%s: %v; point it at a directory holding %s, or one of those files", r.LocalEnv, local, err, names(r.pinned()))
+		return fmt.Errorf("%s=%s: %w; point it at a directory holding %s, or one of those files", r.LocalEnv, local, err, names(r.pinned()))
 	}
 	dir := local
 	if !st.IsDir() {

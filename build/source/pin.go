@@ -51,10 +51,10 @@ func Parse(data []byte, origin string) (*Pin, error) {
 	dec.DisallowUnknownFields()
 	var p Pin
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("%s: %v", origin, err)
+		return nil, fmt.Errorf("%s: %w", origin, err)
 	}
 	if err := p.validate(); err != nil {
-		return nil, fmt.Errorf("%s: %v", origin, err)
+		return nil, fmt.Errorf("%s: %w", origin, err)
 	}
 	return &p, nil
 }

@@ -156,6 +156,9 @@ func TestObtainListsEveryPlaceTried(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a source that is nowhere")
 	}
+	if !errors.Is(err, ErrNoSource) {
+		t.Errorf("error %v does not match ErrNoSource: callers cannot tell a missing source from a failure", err)
+	}
 	for _, want := range []string{"LIB_SRC: not set", "/gone/lib.c", "404", "mirror: offline", "LIB_SRC=<directory or file>"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q:\n%v", want, err)

@@ -36,7 +36,7 @@ func FileSHA256(path string) (string, error) {
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %v", path, err)
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -60,7 +60,7 @@ func checkFile(path string, f *File, fix string) error {
 func VerifySignature(filePath, sigPath string, keyring []byte, fingerprints []string) (signer string, err error) {
 	all, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(keyring))
 	if err != nil {
-		return "", fmt.Errorf("reading release signing keys: %v", err)
+		return "", fmt.Errorf("reading release signing keys: %w", err)
 	}
 	var trusted openpgp.EntityList
 	for _, e := range all {
@@ -77,7 +77,7 @@ func VerifySignature(filePath, sigPath string, keyring []byte, fingerprints []st
 	}
 	created, err := signatureTime(sigBytes)
 	if err != nil {
-		return "", fmt.Errorf("%s: %v", sigPath, err)
+		return "", fmt.Errorf("%s: %w", sigPath, err)
 	}
 	f, err := os.Open(filePath)
 	if err != nil {
@@ -91,7 +91,7 @@ func VerifySignature(filePath, sigPath string, keyring []byte, fingerprints []st
 		err = validAt(e, created)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: signature check failed against %s: %v\nThe file is not the one upstream signed: delete it and fetch it again from a trusted source", filePath, sigPath, err)
+		return "", fmt.Errorf("%s: signature check failed against %s: %w\nThe file is not the one upstream signed: delete it and fetch it again from a trusted source", filePath, sigPath, err)
 	}
 	return fpr(e.PrimaryKey.Fingerprint), nil
 }
@@ -125,11 +125,11 @@ func validAt(e *openpgp.Entity, t time.Time) error {
 func signatureTime(armored []byte) (time.Time, error) {
 	block, err := armor.Decode(bytes.NewReader(armored))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("not an armored signature: %v", err)
+		return time.Time{}, fmt.Errorf("not an armored signature: %w", err)
 	}
 	p, err := packet.Read(block.Body)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("reading signature: %v", err)
+		return time.Time{}, fmt.Errorf("reading signature: %w", err)
 	}
 	sig, ok := p.(*packet.Signature)
 	if !ok {

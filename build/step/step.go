@@ -56,7 +56,7 @@ func Run(ctx context.Context, out io.Writer, c Cmd) error {
 	close(done)
 	if err != nil {
 		logf.Sync()
-		return fmt.Errorf("%s failed after %s: %v\n--- last lines of %s ---\n%s\n--- full log: %s",
+		return fmt.Errorf("%s failed after %s: %w\n--- last lines of %s ---\n%s\n--- full log: %s",
 			c.Label, time.Since(start).Round(time.Second), err, c.Log, Tail(c.Log, 30), c.Log)
 	}
 	return nil
@@ -68,15 +68,21 @@ func Tail(path string, n int) string {
 	if err != nil {
 		return err.Error()
 	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
+	lines := strings.Split(LastLines(string(data), n), "\n")
 	// Compiler command lines run to kilobytes; the message is at the end.
 	for i, l := range lines {
 		if len(l) > 300 {
 			lines[i] = l[:150] + " ... " + l[len(l)-145:]
 		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// LastLines returns the last n lines of text, without a final newline.
+func LastLines(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
 }

@@ -1,9 +1,13 @@
 // Package target is the table of platforms the kit builds for. Every
-// target-aware step reads this table; nothing else knows about triples.
+// target-aware step reads this table; nothing else knows about triples,
+// per-OS options or emulators. Per-format code (link flags, export lists,
+// Mach-O demotion, PE stamping) lives beside the step that uses it, keyed by
+// the row's Format.
 package target
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -17,25 +21,137 @@ const (
 	MachO Format = "macho"
 )
 
-// Target is one platform the library is built for.
+// Target is one platform the library is built for. Targets compare equal
+// when they are the same row, so they serve as map keys.
 type Target struct {
 	OS, Arch string // Go's names
 	Zig      string // zig cc -target triple
 	OpenSSL  string // OpenSSL Configure target
 	Library  string // shared library file name
 	Format   Format
+	// The fields above are the target's identity in every cache key; each key
+	// lists the other build inputs it depends on itself, so Facts stays out
+	// of it (keeping the keys, and so the caches, of earlier builds valid).
+	*Facts `json:"-"`
 }
+
+// Facts are the rest of a row: everything a step needs to know about a
+// target beyond its names.
+type Facts struct {
+	ObjArch   string   // the architecture as object files name it (objfile.Describe)
+	Configure []Option // OpenSSL Configure options added for this target
+	NoAVX512  []string // perlasm outputs generated without AVX-512 (see avx512Free)
+	ProbeCC   string   // the CC OpenSSL's perlasm probes see (see probeELF)
+	Defines   []string // C defines added when compiling mongoose and the glue
+	Imports   []Import // the libraries the built library may import
+	Emulator  Emulator // runs this target's tests on another host
+}
+
+// Option is one OpenSSL Configure argument and why it is there.
+type Option struct{ Arg, Why string }
+
+// Import is one allowed import of the built library, matched with path.Match
+// on the lower-cased name, and why the library needs it.
+type Import struct{ Pattern, Why string }
+
+// Emulator runs a target's test binary on a host of another target.
+type Emulator struct {
+	Runner     []string            // the emulator and its arguments; none: no cross test
+	MinVersion int                 // oldest usable major version of "Runner[0] --version", if it matters
+	Install    string              // how to get the emulator
+	Exe        string              // suffix the test binary needs
+	Env        []string            // added to the test's environment
+	Path       func(string) string // maps a host path to the emulated one (nil: unchanged)
+}
+
+// noUnwind: no C code unwinds through the library (the glue never calls back
+// into the host), so DWARF unwind tables are dead weight: 300 KB of ELF
+// .eh_frame. Windows keeps them: x64 SEH needs .pdata on every frame.
+var noUnwind = []Option{
+	{"-fno-asynchronous-unwind-tables", "no unwinding through the library"},
+	{"-fno-unwind-tables", "likewise"},
+}
+
+// avx512Free lists the perlasm outputs generated with the assembler probe
+// disabled, so that OpenSSL emits its own fallback stubs. The AVX-512
+// AES-GCM code is 675 KB, a quarter of the library; on AVX-512 machines
+// AES-GCM falls back to the AES-NI + PCLMULQDQ code, still several GB/s per
+// core.
+var avx512Free = []string{"crypto/modes/aes-gcm-avx512.s"}
+
+// probeCC values are the CC those scripts see. It must fail
+// aes-gcm-avx512.pl's probe ("clang version N.N.N" from $CC -v) yet keep
+// x86_64-xlate.pl's right: for ELF it must say "clang" to --version (else it
+// writes a section syntax clang rejects); for mingw64 it is asked for the
+// symbol prefix, which is empty on x86-64. macOS output does not ask.
+const (
+	probeELF   = "echo clang"
+	probeOther = "false"
+)
+
+var (
+	linuxImports = []Import{
+		{"libc.so.6", "the C library"},
+		{"libm.so.6", "maths functions"},
+		{"libpthread.so.0", "threads and locks (part of libc since glibc 2.34, separate before)"},
+		{"libdl.so.2", "dlopen (part of libc since glibc 2.34, separate before)"},
+		{"librt.so.1", "clock functions on old glibc"},
+		{"ld-linux-x86-64.so.2", "the dynamic loader"},
+		{"ld-linux-aarch64.so.1", "the dynamic loader"},
+	}
+	windowsImports = []Import{
+		{"kernel32.dll", "the Win32 base API: files, threads, time"},
+		{"ntdll.dll", "native API under kernel32"},
+		{"ws2_32.dll", "Winsock: every socket mongoose opens"},
+		{"iphlpapi.dll", "network interface queries"},
+		{"advapi32.dll", "OpenSSL: registry and event log, RtlGenRandom fallback"},
+		{"bcrypt.dll", "OpenSSL: the system random source (BCryptGenRandom)"},
+		{"crypt32.dll", "OpenSSL: the Windows certificate store"},
+		{"user32.dll", "OpenSSL: detecting an interactive window station for fatal errors"},
+		{"msvcrt.dll", "the C runtime (older mingw)"},
+		{"ucrtbase.dll", "the C runtime"},
+		{"api-ms-win-crt-*.dll", "the universal C runtime's API sets"},
+	}
+	darwinImports = []Import{
+		{"/usr/lib/libsystem.b.dylib", "the C library, threads and the kernel interface"},
+		{"/system/library/frameworks/*.framework/*", "system frameworks"},
+		{"/usr/lib/libresolv.9.dylib", "the DNS resolver"},
+	}
+)
+
+// windowsDefines: mongoose calls rand_s on Windows, which mingw's stdlib.h
+// declares only when asked.
+var windowsDefines = []string{"_CRT_RAND_S"}
+
+var (
+	qemuARM64 = Emulator{Runner: []string{"qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"},
+		Install: "Debian: apt-get install qemu-user libc6-arm64-cross"}
+	// Go 1.26 Windows binaries need Wine 9 or newer (bcryptprimitives.dll).
+	wine = Emulator{Runner: []string{"wine"}, MinVersion: 9,
+		Install: "Wine 9 or newer: Debian trixie's wine, or the container (go tool mage docker:test)",
+		Exe:     ".exe", // Wine runs only what is named like a program
+		Env:     []string{"WINEDEBUG=-all"},
+		Path:    WinePath}
+)
+
+// WinePath is a host path as a Wine program sees it: Wine maps Z: to /.
+func WinePath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
 
 // The glibc floor is 2.28 (RHEL 8, Debian 10, Ubuntu 18.10): old enough for
 // every supported enterprise distribution, new enough for zig's glibc stubs
 // and OpenSSL 3.5. macOS 11.0 is the first release that runs on arm64, so one
 // floor covers both Mac targets.
 var all = []Target{
-	{"linux", "amd64", "x86_64-linux-gnu.2.28", "linux-x86_64", "mongoose.so", ELF},
-	{"linux", "arm64", "aarch64-linux-gnu.2.28", "linux-aarch64", "mongoose.so", ELF},
-	{"windows", "amd64", "x86_64-windows-gnu", "mingw64", "mongoose.dll", PE},
-	{"darwin", "amd64", "x86_64-macos.11.0", "darwin64-x86_64-cc", "mongoose.dylib", MachO},
-	{"darwin", "arm64", "aarch64-macos.11.0", "darwin64-arm64-cc", "mongoose.dylib", MachO},
+	{OS: "linux", Arch: "amd64", Zig: "x86_64-linux-gnu.2.28", OpenSSL: "linux-x86_64", Library: "mongoose.so", Format: ELF,
+		Facts: &Facts{ObjArch: "x86-64", Configure: noUnwind, NoAVX512: avx512Free, ProbeCC: probeELF, Imports: linuxImports}},
+	{OS: "linux", Arch: "arm64", Zig: "aarch64-linux-gnu.2.28", OpenSSL: "linux-aarch64", Library: "mongoose.so", Format: ELF,
+		Facts: &Facts{ObjArch: "arm64", Configure: noUnwind, ProbeCC: probeELF, Imports: linuxImports, Emulator: qemuARM64}},
+	{OS: "windows", Arch: "amd64", Zig: "x86_64-windows-gnu", OpenSSL: "mingw64", Library: "mongoose.dll", Format: PE,
+		Facts: &Facts{ObjArch: "x86-64", NoAVX512: avx512Free, ProbeCC: probeOther, Defines: windowsDefines, Imports: windowsImports, Emulator: wine}},
+	{OS: "darwin", Arch: "amd64", Zig: "x86_64-macos.11.0", OpenSSL: "darwin64-x86_64-cc", Library: "mongoose.dylib", Format: MachO,
+		Facts: &Facts{ObjArch: "x86-64", Configure: noUnwind, NoAVX512: avx512Free, ProbeCC: probeOther, Imports: darwinImports}},
+	{OS: "darwin", Arch: "arm64", Zig: "aarch64-macos.11.0", OpenSSL: "darwin64-arm64-cc", Library: "mongoose.dylib", Format: MachO,
+		Facts: &Facts{ObjArch: "arm64", Configure: noUnwind, ProbeCC: probeOther, Imports: darwinImports}},
 }
 
 // All returns every target, in table order.
@@ -55,6 +171,15 @@ func Lookup(name string) (Target, bool) {
 		}
 	}
 	return Target{}, false
+}
+
+// Host is the target of the machine running the kit.
+func Host() (Target, error) {
+	t, ok := Lookup(runtime.GOOS + "/" + runtime.GOARCH)
+	if !ok {
+		return t, fmt.Errorf("no target for this machine (%s/%s); targets: %s", runtime.GOOS, runtime.GOARCH, strings.Join(Names(), ", "))
+	}
+	return t, nil
 }
 
 // Select parses a comma-separated list such as "linux/amd64,windows/amd64".

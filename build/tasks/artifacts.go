@@ -7,6 +7,8 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/artifacts"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
+	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
@@ -14,7 +16,7 @@ import (
 // successful CI run (or MONGOOSE_FFI_RUN's) into out/, verified: the
 // host's target, or those in MONGOOSE_FFI_TARGETS.
 func ArtifactsDownload(ctx context.Context) error {
-	cfg, err := config.Load()
+	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
 	}
@@ -22,21 +24,22 @@ func ArtifactsDownload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	targets := cfg.Targets // the shared configuration is left as it is
 	if os.Getenv(config.TargetsEnv) == "" {
-		host, err := hostTarget()
+		host, err := target.Host()
 		if err != nil {
 			return err
 		}
-		cfg.Targets = []target.Target{host}
+		targets = []target.Target{host}
 	}
-	if o.Pins, err = prebuiltPins(); err != nil {
+	if o.Pins, err = prebuilt.Expected(); err != nil {
 		return err
 	}
-	o.Targets, o.OutRoot, o.Log = cfg.Targets, OutDir, cfg.Out
+	o.Targets, o.OutRoot, o.Log = targets, pipeline.OutDir, cfg.Out
 	rs, err := artifacts.Download(ctx, o)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cfg.Out, "artifacts: %d verified libraries in %s/; test with `go tool mage test` (MONGOOSE_FFI_PREBUILT=1 where this machine can build)\n", len(rs), OutDir)
+	fmt.Fprintf(cfg.Out, "artifacts: %d verified libraries in %s/; test with `go tool mage test` (MONGOOSE_FFI_PREBUILT=1 where this machine can build)\n", len(rs), pipeline.OutDir)
 	return nil
 }

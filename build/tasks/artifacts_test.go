@@ -10,7 +10,9 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/artifacts"
 	"github.com/mongoose-ffi/mongoose-ffi/build/artifacts/githubtest"
+	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
 // TestArtifactsDownloadThroughMage runs `go tool mage artifacts:download`
@@ -21,12 +23,12 @@ func TestArtifactsDownloadThroughMage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED: -short: compiles the magefile")
 	}
-	host, err := hostTarget()
+	host, err := target.Host()
 	if err != nil {
 		t.Fatal(err)
 	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	src := filepath.Join(root, OutDir, host.Dir())
+	src := filepath.Join(root, pipeline.OutDir, host.Dir())
 	if !prebuilt.Present(src, host) {
 		t.Skipf("SKIPPED: %s holds no library to serve: run `go tool mage build` first", src)
 	}
@@ -48,8 +50,8 @@ func TestArtifactsDownloadThroughMage(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("artifacts:download: %v\n%s", err, out.String())
 	}
-	pins, _ := prebuiltPins()
-	lib, err := prebuilt.Check(filepath.Join(work, OutDir, host.Dir()), host, pins)
+	pins, _ := prebuilt.Expected()
+	lib, err := prebuilt.Check(filepath.Join(work, pipeline.OutDir, host.Dir()), host, pins)
 	if err != nil {
 		t.Fatal(err)
 	}

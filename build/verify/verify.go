@@ -32,7 +32,7 @@ func Open(file string) (*Library, error) {
 	}
 	format, arch, err := objfile.Describe(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	l := &Library{Path: file, Size: int64(len(data)), Format: format, Arch: arch}
 	switch format {
@@ -44,7 +44,7 @@ func Open(file string) (*Library, error) {
 		err = readMachO(data, l)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	slices.Sort(l.Exports)
 	l.Exports = slices.Compact(l.Exports)
@@ -55,7 +55,7 @@ func Open(file string) (*Library, error) {
 // architecture.
 func (l *Library) Target() (target.Target, bool) {
 	for _, t := range target.All() {
-		if t.Format == l.Format && objfile.Arch(t) == l.Arch {
+		if t.Format == l.Format && t.ObjArch == l.Arch {
 			return t, true
 		}
 	}
@@ -88,44 +88,11 @@ func IsOpenSSL(name string) bool {
 	return false
 }
 
-// allow is one allowed import, matched with path.Match on the lower-cased
-// name, and why the library needs it.
-type allow struct{ pattern, why string }
-
-var allowed = map[string][]allow{
-	"linux": {
-		{"libc.so.6", "the C library"},
-		{"libm.so.6", "maths functions"},
-		{"libpthread.so.0", "threads and locks (part of libc since glibc 2.34, separate before)"},
-		{"libdl.so.2", "dlopen (part of libc since glibc 2.34, separate before)"},
-		{"librt.so.1", "clock functions on old glibc"},
-		{"ld-linux-x86-64.so.2", "the dynamic loader"},
-		{"ld-linux-aarch64.so.1", "the dynamic loader"},
-	},
-	"windows": {
-		{"kernel32.dll", "the Win32 base API: files, threads, time"},
-		{"ntdll.dll", "native API under kernel32"},
-		{"ws2_32.dll", "Winsock: every socket mongoose opens"},
-		{"iphlpapi.dll", "network interface queries"},
-		{"advapi32.dll", "OpenSSL: registry and event log, RtlGenRandom fallback"},
-		{"bcrypt.dll", "OpenSSL: the system random source (BCryptGenRandom)"},
-		{"crypt32.dll", "OpenSSL: the Windows certificate store"},
-		{"user32.dll", "OpenSSL: detecting an interactive window station for fatal errors"},
-		{"msvcrt.dll", "the C runtime (older mingw)"},
-		{"ucrtbase.dll", "the C runtime"},
-		{"api-ms-win-crt-*.dll", "the universal C runtime's API sets"},
-	},
-	"darwin": {
-		{"/usr/lib/libsystem.b.dylib", "the C library, threads and the kernel interface"},
-		{"/system/library/frameworks/*.framework/*", "system frameworks"},
-		{"/usr/lib/libresolv.9.dylib", "the DNS resolver"},
-	},
-}
-
-// Allowed reports whether a library may import lib on goos.
-func Allowed(goos, lib string) bool {
-	for _, a := range allowed[goos] {
-		if ok, _ := path.Match(a.pattern, strings.ToLower(lib)); ok {
+// Allowed reports whether a library built for t may import lib: the
+// target row's Imports, matched with path.Match on the lower-cased name.
+func Allowed(t target.Target, lib string) bool {
+	for _, a := range t.Imports {
+		if ok, _ := path.Match(a.Pattern, strings.ToLower(lib)); ok {
 			return true
 		}
 	}
@@ -156,8 +123,8 @@ func Check(file string, t target.Target, expected []string) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{Library: l, Target: t, Expected: len(expected)}
-	if l.Format != t.Format || l.Arch != objfile.Arch(t) {
-		r.Problems = append(r.Problems, fmt.Sprintf("%s %s, want %s %s for %s", l.Format, l.Arch, t.Format, objfile.Arch(t), t))
+	if l.Format != t.Format || l.Arch != t.ObjArch {
+		r.Problems = append(r.Problems, fmt.Sprintf("%s %s, want %s %s for %s", l.Format, l.Arch, t.Format, t.ObjArch, t))
 	}
 	for _, e := range expected {
 		if _, found := slices.BinarySearch(l.Exports, e); !found {
@@ -170,7 +137,7 @@ func Check(file string, t target.Target, expected []string) (*Report, error) {
 		}
 	}
 	for _, i := range l.Imports {
-		if !Allowed(t.OS, i) {
+		if !Allowed(t, i) {
 			r.Foreign = append(r.Foreign, i)
 		}
 	}

@@ -34,7 +34,7 @@ func Ensure(ctx context.Context, cacheDir string, log io.Writer) (*Zig, error) {
 	if p := os.Getenv(EnvVar); p != "" {
 		v, err := version(ctx, p)
 		if err != nil {
-			return nil, fmt.Errorf("%s=%s: %v", EnvVar, p, err)
+			return nil, fmt.Errorf("%s=%s: %w", EnvVar, p, err)
 		}
 		if v != Version {
 			return nil, fmt.Errorf("%s=%s is zig %s, but the build is pinned to zig %s: unset %s to let the build install it", EnvVar, p, v, Version, EnvVar)
@@ -55,7 +55,7 @@ func Ensure(ctx context.Context, cacheDir string, log io.Writer) (*Zig, error) {
 	}
 	v, err := version(ctx, bin)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v; delete %s and run again", bin, err, dir)
+		return nil, fmt.Errorf("%s: %w; delete %s and run again", bin, err, dir)
 	}
 	if v != Version {
 		return nil, fmt.Errorf("%s is zig %s, not the pinned %s; delete %s and run again", bin, v, Version, dir)
@@ -70,7 +70,7 @@ func install(ctx context.Context, dir string, log io.Writer) error {
 		return err
 	}
 	if out, err := exec.CommandContext(ctx, py, "-m", "pip", "--version").CombinedOutput(); err != nil {
-		return fmt.Errorf("%s has no pip (%v: %s): install pip (Debian: apt-get install python3-pip), or set %s to a zig %s binary",
+		return fmt.Errorf("%s has no pip (%w: %s): install pip (Debian: apt-get install python3-pip), or set %s to a zig %s binary",
 			py, err, strings.TrimSpace(string(out)), EnvVar, Version)
 	}
 	fmt.Fprintf(log, "zig: installing ziglang==%s with pip into %s\n", Version, dir)
@@ -83,7 +83,7 @@ func install(ctx context.Context, dir string, log io.Writer) error {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("pip install ziglang==%s: %v\n%s", Version, err, out.String())
+			return fmt.Errorf("pip install ziglang==%s: %w\n%s", Version, err, out.String())
 		}
 		return nil
 	})
@@ -101,7 +101,7 @@ func python() (string, error) {
 func version(ctx context.Context, bin string) (string, error) {
 	out, err := exec.CommandContext(ctx, bin, "version").Output()
 	if err != nil {
-		return "", fmt.Errorf("running %s version: %v", bin, err)
+		return "", fmt.Errorf("running %s version: %w", bin, err)
 	}
 	return strings.TrimSpace(string(out)), nil
 }

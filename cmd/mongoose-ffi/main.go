@@ -52,7 +52,7 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	targetName := fs.String("target", "", "os/arch the libraries are for (default: from each file)")
-	exportsFile := fs.String("exports", "", "file listing the required exports, one per line (default: exports.txt beside each library)")
+	exportsFile := fs.String("exports", "", "file listing the required exports, one per line (default: "+verify.ExportsFile+" beside each library)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mongoose-ffi verify [-target os/arch] [-exports FILE] LIBRARY...")
 		fs.PrintDefaults()
@@ -102,17 +102,12 @@ func check(lib, targetName, exportsFile string) (*verify.Report, error) {
 	expected := minimalExports
 	file := exportsFile
 	if file == "" {
-		file = filepath.Join(filepath.Dir(lib), "exports.txt")
+		file = filepath.Join(filepath.Dir(lib), verify.ExportsFile)
 	}
-	if data, err := os.ReadFile(file); err == nil {
-		expected = nil
-		for _, l := range strings.Split(string(data), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-				expected = append(expected, l)
-			}
-		}
+	if names, err := verify.ReadExports(file); err == nil {
+		expected = names
 	} else if exportsFile != "" {
-		return nil, fmt.Errorf("-exports: %v", err)
+		return nil, fmt.Errorf("-exports: %w", err)
 	}
 	return verify.Check(lib, t, expected)
 }

@@ -8,6 +8,28 @@
 
 #include <stddef.h>
 
+#if defined(_WIN32)
+typedef SRWLOCK mg_ffi_lock;
+#define MG_FFI_LOCK_INIT(l) InitializeSRWLock(l)
+#define MG_FFI_LOCK(l) AcquireSRWLockExclusive(l)
+#define MG_FFI_UNLOCK(l) ReleaseSRWLockExclusive(l)
+#define MG_FFI_LOCK_FREE(l) ((void) (l))
+#else
+#include <pthread.h>
+typedef pthread_mutex_t mg_ffi_lock;
+#define MG_FFI_LOCK_INIT(l) pthread_mutex_init((l), NULL)
+#define MG_FFI_LOCK(l) pthread_mutex_lock(l)
+#define MG_FFI_UNLOCK(l) pthread_mutex_unlock(l)
+#define MG_FFI_LOCK_FREE(l) pthread_mutex_destroy(l)
+#endif
+
+#if defined(_WIN32)
+#define MG_FFI_SHUT_WR SD_SEND
+#else
+#include <sys/socket.h>
+#define MG_FFI_SHUT_WR SHUT_WR
+#endif
+
 #if MG_TLS == MG_TLS_OPENSSL
 #include <openssl/crypto.h>
 #endif
@@ -53,10 +75,39 @@ struct batch {
 // Two batches: the host reads the one the last poll handed out while events
 // raised between polls (a UDP connect, a WebSocket upgrade) fill the other,
 // so neither is lost nor moved under the host's feet.
+// --- Wakeup queue (lossless wakeups) ---
+// mongoose's mg_wakeup sends each payload as a datagram over a UDP socket
+// pair: a full socket buffer or a payload over 64 KB drops it while the
+// call reports success. The glue queues payloads itself, under a lock,
+// bounded in bytes, and sends mongoose's pipe a bare wake only when the
+// queue turns non-empty; mg_ffi_poll then delivers the whole queue in order.
+struct wmsg {
+  struct wmsg *next;
+  uint64_t id;
+  size_t len;
+  char data[];
+};
+
+struct wqueue {
+  mg_ffi_lock lock;
+  struct wmsg *head, *tail;
+  size_t bytes;  // payloads plus per-message overhead
+  int closed;    // mg_ffi_mgr_free has begun
+};
+
+// A message costs its payload plus this, against MG_FFI_WAKEUP_QUEUE_MAX.
+#define MG_FFI_WMSG_COST(len) ((len) + 48)
+
 struct mg_ffi_mgr {
   struct mg_mgr mgr;
   struct batch b[2];
   int fill;  // the batch being filled; the other one was handed out
+  struct wqueue wq;
+  // HTTP limits (mg_ffi_set_limit) and the clock they run on.
+  uint64_t max_request, request_ms, idle_ms;
+  uint64_t now;         // mg_millis() as of the last POLL event
+  time_t date_sec;      // the second date holds
+  char date[48];        // "Date: ...\r\n"
 };
 
 // Buffers grow by doubling; failure marks the batch so that the host hears
@@ -163,23 +214,385 @@ static void release(struct ctx *x) {
   if (x != NULL && --x->refs == 0) free(x);
 }
 
+// --- HTTP: limits, timeouts and HTTP/1.1 semantics ---
+// mongoose parses requests but leaves these to its user: the glue answers
+// oversized (413), stalled (408), malformed (400) requests and Expect
+// (100/417), closes idle keep-alive connections, and makes every reply
+// honour HEAD, Connection: close, HTTP/1.0, and carry a Date.
+
+// How long a refused connection keeps reading (and discarding) after the
+// answer, so that closing it with unread data does not reset the answer
+// away before the client reads it (what nginx calls lingering close).
+#define MG_FFI_LINGER_MS 5000
+
+enum { P_REQ = 0, P_RESP, P_IDLE, P_REFUSED };
+
+// Per-connection state, in mongoose's scratch space c->data; its last
+// size_t is mongoose's own (mg_http_serve_file's byte count).
+struct cst {
+  uint64_t since;  // mg_millis() when the current wait began
+  uint8_t http;    // an accepted HTTP connection the glue watches
+  uint8_t phase;   // P_*
+  uint8_t head;    // answering a HEAD request
+  uint8_t close;   // close once the response is sent
+  uint8_t is10;    // answering an HTTP/1.0 request
+  uint8_t checked; // the request in progress passed its header checks
+  uint8_t hdrs;    // HTTP_HDRS seen during this call of http_wrap
+  uint8_t shut;    // refused: the write side is shut down
+};
+MG_FFI_CHECK(cst, sizeof(struct cst) + sizeof(size_t) <= MG_DATA_SIZE);
+
+static struct cst *cst(struct mg_connection *c) {
+  return (struct cst *) (void *) c->data;
+}
+
+static void flush(struct mg_connection *c, size_t queued_before);
+
+// The Date header, formatted once a second per manager (RFC 9110 5.6.7).
+static const char *date_header(struct mg_ffi_mgr *m) {
+  static const char *wd[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static const char *mn[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  time_t t = time(NULL);
+  if (t != m->date_sec) {
+    // Days to civil date (H. Hinnant's algorithm): no gmtime, so no locale
+    // and no thread-safety questions.
+    long long secs = (long long) t, days = secs / 86400, rem = secs % 86400;
+    long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned) (z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned mo = mp < 10 ? mp + 3 : mp - 9;
+    long long y = (long long) yoe + era * 400 + (mo <= 2);
+    mg_snprintf(m->date, sizeof(m->date),
+                "Date: %s, %02u %s %04d %02d:%02d:%02d GMT\r\n",
+                wd[((days % 7) + 7) % 7], d, mn[mo - 1], (int) y,
+                (int) (rem / 3600), (int) (rem / 60 % 60), (int) (rem % 60));
+    m->date_sec = t;
+  }
+  return m->date;
+}
+
+// ncasecmp compares up to n bytes ignoring ASCII case, stopping at a NUL
+// (mongoose's own is static).
+static int ncasecmp(const char *a, const char *b, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    int x = (unsigned char) a[i], y = (unsigned char) b[i];
+    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
+    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
+    if (x != y) return x - y;
+    if (x == 0) break;
+  }
+  return 0;
+}
+
+// has_token reports whether a comma-separated header value holds tok.
+static int has_token(struct mg_str v, const char *tok) {
+  size_t n = strlen(tok), i = 0;
+  while (i < v.len) {
+    size_t j = i, k;
+    while (j < v.len && v.buf[j] != ',') j++;
+    k = j;
+    while (i < k && (v.buf[i] == ' ' || v.buf[i] == '\t')) i++;
+    while (k > i && (v.buf[k - 1] == ' ' || v.buf[k - 1] == '\t')) k--;
+    if (k - i == n && ncasecmp(v.buf + i, tok, n) == 0) return 1;
+    i = j + 1;
+  }
+  return 0;
+}
+
+// header_in finds a header in a "Name: value\r\n" block; NULL if absent.
+static const char *header_in(const char *block, const char *name) {
+  size_t n = strlen(name);
+  const char *p = block;
+  while (p != NULL && *p != '\0') {
+    if (ncasecmp(p, name, n) == 0 && p[n] == ':') return p + n + 1;
+    if ((p = strchr(p, '\n')) != NULL) p++;
+  }
+  return NULL;
+}
+
+// wants_close reports whether a header block says Connection: close.
+static int wants_close(const char *block) {
+  const char *v = header_in(block, "Connection");
+  const char *e;
+  if (v == NULL) return 0;
+  for (e = v; *e != '\0' && *e != '\r' && *e != '\n';) e++;
+  return has_token(mg_str_n(v, (size_t) (e - v)), "close");
+}
+
+// framing writes the headers the glue adds to a response, given the
+// program's own, and returns how many bytes it wrote (out holds 128).
+static size_t framing(struct mg_ffi_mgr *m, struct mg_connection *c,
+                      const char *headers, char *out) {
+  struct cst *s = cst(c);
+  size_t n = 0;
+  int have_conn;
+  if (!s->http) return 0;
+  if (headers == NULL || header_in(headers, "Date") == NULL) {
+    const char *d = date_header(m);
+    size_t dl = strlen(d);
+    memcpy(out, d, dl);
+    n = dl;
+  }
+  have_conn = headers != NULL && header_in(headers, "Connection") != NULL;
+  if (have_conn && wants_close(headers)) s->close = 1;
+  if (!have_conn && s->close) {
+    memcpy(out + n, "Connection: close\r\n", 19);
+    n += 19;
+  } else if (!have_conn && s->is10) {
+    memcpy(out + n, "Connection: keep-alive\r\n", 24);
+    n += 24;
+  }
+  return n;
+}
+
+// refuse answers the request in progress with an error status, tells the
+// program with an ERROR event, stops parsing, and closes the connection
+// after a lingering read.
+static void refuse(struct mg_ffi_mgr *m, struct mg_connection *c, int status,
+                   const char *reason_text, const char *why) {
+  struct cst *s = cst(c);
+  struct mg_ffi_event *e;
+  size_t before = c->send.len;
+  if (s->phase == P_REFUSED) return;
+  if ((e = push(&m->b[m->fill], c, MG_FFI_EV_ERROR)) != NULL) {
+    set(&m->b[m->fill], &e->body, why, strlen(why));
+    e->status = status;
+  }
+  mg_printf(c,
+            "HTTP/1.1 %d %s\r\n%sConnection: close\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: %d\r\n\r\n%s\n",
+            status, reason_text, date_header(m), (int) strlen(why) + 1, why);
+  s->phase = P_REFUSED, s->since = m->now, s->close = 1;
+  c->pfn = NULL;  // the rest of the request is read and dropped, unparsed
+  c->recv.len = 0;
+  c->is_resp = 0;
+  if (c->is_tls) c->is_draining = 1;  // no half-close under TLS
+  flush(c, before);
+}
+
+static int is_tchar(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+         (ch >= '0' && ch <= '9') || (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+// on_hdrs checks a request's head once, before its body arrives.
+static void on_hdrs(struct mg_ffi_mgr *m, struct mg_connection *c,
+                    struct mg_http_message *hm) {
+  struct cst *s = cst(c);
+  char why[160];
+  size_t i, hosts = 0, head_len, have;
+  struct mg_str *v;
+  s->hdrs = 1;
+  if (s->checked || s->phase == P_REFUSED) return;
+  s->checked = 1;
+  for (i = 0; i < hm->method.len; i++) {
+    if (!is_tchar((unsigned char) hm->method.buf[i])) break;
+  }
+  if (i < hm->method.len || ncasecmp(hm->method.buf, "HTTP/", 5) == 0) {
+    refuse(m, c, 400, "Bad Request", "malformed request line");
+    return;
+  }
+  if (hm->proto.buf[5] != '1') {  // mongoose checked the form HTTP/d.d
+    refuse(m, c, 505, "HTTP Version Not Supported", "HTTP version not supported");
+    return;
+  }
+  for (i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
+    if (mg_strcasecmp(hm->headers[i].name, mg_str("Host")) == 0) hosts++;
+  }
+  if (hosts > 1 || (hosts == 0 && hm->proto.buf[7] != '0')) {
+    refuse(m, c, 400, "Bad Request",
+           hosts ? "more than one Host header" : "HTTP/1.1 request without Host");
+    return;
+  }
+  head_len = (size_t) (hm->body.buf - hm->message.buf);
+  if (hm->body.len > m->max_request || head_len + hm->body.len > m->max_request) {
+    mg_snprintf(why, sizeof(why),
+                "request body of %llu bytes (%llu with the head) over the "
+                "limit of %llu bytes",
+                (unsigned long long) hm->body.len,
+                (unsigned long long) (head_len + hm->body.len),
+                (unsigned long long) m->max_request);
+    refuse(m, c, 413, "Content Too Large", why);
+    return;
+  }
+  if ((v = mg_http_get_header(hm, "Expect")) != NULL) {
+    if (mg_strcasecmp(*v, mg_str("100-continue")) != 0) {
+      refuse(m, c, 417, "Expectation Failed", "unsupported Expect header");
+      return;
+    }
+    have = c->recv.len - (size_t) ((char *) hm->body.buf - (char *) c->recv.buf);
+    if (hm->proto.buf[7] != '0' &&
+        (have < hm->body.len || mg_http_get_header(hm, "Transfer-Encoding"))) {
+      size_t before = c->send.len;
+      mg_printf(c, "HTTP/1.1 100 Continue\r\n\r\n");
+      flush(c, before);
+    }
+  }
+}
+
+// on_request notes how the request that just arrived must be answered.
+static void on_request(struct mg_connection *c, struct mg_http_message *hm) {
+  struct cst *s = cst(c);
+  struct mg_str *conn = mg_http_get_header(hm, "Connection");
+  s->phase = P_RESP, s->checked = 0;
+  s->head = mg_strcasecmp(hm->method, mg_str("HEAD")) == 0;
+  s->is10 = hm->proto.buf[7] == '0';
+  s->close = conn != NULL ? has_token(*conn, "close") : 0;
+  if (s->is10 && (conn == NULL || !has_token(*conn, "keep-alive"))) s->close = 1;
+}
+
+static mg_event_handler_t http_pfn;  // mongoose's own HTTP protocol handler
+
+// http_wrap runs mongoose's HTTP parser and answers what it drops without
+// a word: a request it cannot parse (marked draining, buffer emptied), and
+// a bad Transfer-Encoding or chunk (closed at once, after an ERROR event).
+static void http_wrap(struct mg_connection *c, int ev, void *ev_data) {
+  struct ctx *x = (struct ctx *) c->fn_data;
+  struct cst *s = cst(c);
+  unsigned draining = c->is_draining, closing = c->is_closing;
+  s->hdrs = 0;
+  http_pfn(c, ev, ev_data);
+  if (x == NULL || (ev != MG_EV_READ && ev != MG_EV_POLL)) return;
+  if (!draining && c->is_draining && !s->hdrs) {
+    c->is_draining = 0;
+    refuse(x->m, c, 400, "Bad Request", "malformed request");
+  } else if (!closing && c->is_closing && s->phase == P_REQ) {
+    c->is_closing = 0;
+    refuse(x->m, c, 400, "Bad Request", "bad Transfer-Encoding or chunk");
+  }
+}
+
+// watch runs on every POLL event: it ends responses, times out stalled
+// requests and idle connections, and ends a refused connection's linger.
+static void watch(struct mg_ffi_mgr *m, struct mg_connection *c) {
+  struct cst *s = cst(c);
+  uint64_t now = m->now, age = now - s->since;
+  if (c->is_websocket || c->is_closing) return;
+  switch (s->phase) {
+    case P_RESP:
+      if (!c->is_resp) {  // the response is queued in full
+        if (s->close) c->is_draining = 1;
+        s->phase = c->recv.len > 0 ? P_REQ : P_IDLE, s->since = now;
+      }
+      break;
+    case P_REQ:
+      if (m->request_ms > 0 && age > m->request_ms && !c->is_draining) {
+        if (c->recv.len > 0 && !c->is_tls_hs) {
+          char why[96];
+          mg_snprintf(why, sizeof(why),
+                      "no complete request within %llu ms",
+                      (unsigned long long) m->request_ms);
+          refuse(m, c, 408, "Request Timeout", why);
+          s->since = now - MG_FFI_LINGER_MS + 1000;  // linger 1 s at most
+        } else {
+          c->is_closing = 1;  // nothing sent: close quietly, as net/http
+        }
+      }
+      break;
+    case P_IDLE:
+      if (c->recv.len > 0) {
+        s->phase = P_REQ, s->since = now;
+      } else if (m->idle_ms > 0 && age > m->idle_ms && !c->is_draining) {
+        c->is_closing = 1;
+      }
+      break;
+    case P_REFUSED:
+      if (c->send.len == 0 && !s->shut && !c->is_tls) {
+        // The answer is out: half-close, so the client sees its end.
+        shutdown((MG_SOCKET_TYPE) (size_t) c->fd, MG_FFI_SHUT_WR);
+        s->shut = 1;
+      }
+      if (age > MG_FFI_LINGER_MS) c->is_closing = 1;
+      break;
+    default:
+      break;
+  }
+}
+
+// on_read, after mongoose's parser: drops what a refused connection
+// sends, and refuses a request whose head or chunked body outgrows the limit.
+static void on_read(struct mg_ffi_mgr *m, struct mg_connection *c) {
+  struct cst *s = cst(c);
+  if (s->phase == P_REFUSED) {
+    c->recv.len = 0;
+  } else if (s->phase == P_IDLE && c->recv.len > 0) {
+    s->phase = P_REQ, s->since = m->now;
+  }
+  if (s->phase == P_REQ && !c->is_resp && !c->is_websocket &&
+      c->recv.len >= m->max_request) {
+    char why[160];
+    mg_snprintf(why, sizeof(why),
+                "request of more than %llu bytes over the limit of %llu bytes",
+                (unsigned long long) c->recv.len,
+                (unsigned long long) m->max_request);
+    refuse(m, c, 413, "Content Too Large", why);
+  }
+}
+
+// respond_fix adds the glue's headers to a response mongoose queued from
+// offset before (serve_dir, serve_file), and drops its body for HEAD.
+static void respond_fix(struct mg_ffi_mgr *m, struct mg_connection *c,
+                        size_t before, const char *extra_headers) {
+  struct cst *s = cst(c);
+  char add[128];
+  size_t n, i;
+  char *p = (char *) c->send.buf + before, *end = (char *) c->send.buf + c->send.len;
+  if (!s->http || before >= c->send.len) return;
+  n = framing(m, c, extra_headers, add);
+  for (i = 0; p + i < end && p[i] != '\n'; i++) (void) 0;
+  if (p + i < end && n > 0) mg_iobuf_add(&c->send, before + i + 1, add, n);
+  if (s->head && c->pfn != NULL && c->pfn != http_wrap && c->pfn != http_pfn) {
+    return;  // streaming a file: mongoose itself sends no body for HEAD
+  }
+  if (s->head) {
+    p = (char *) c->send.buf + before, end = (char *) c->send.buf + c->send.len;
+    for (i = 0; p + i + 3 < end; i++) {
+      if (memcmp(p + i, "\r\n\r\n", 4) == 0) {
+        c->send.len = before + i + 4;
+        break;
+      }
+    }
+  }
+}
+
 static void handler(struct mg_connection *c, int ev, void *ev_data) {
   struct ctx *x = (struct ctx *) c->fn_data;
   struct batch *m;
   struct mg_ffi_event *e;
   if (x == NULL) return;  // closed already
   m = &x->m->b[x->m->fill];
+  // Serving a file swaps mongoose's HTTP handler in and out: wrap it again.
+  if (c->pfn == http_pfn && c->pfn != NULL && cst(c)->http) c->pfn = http_wrap;
   switch (ev) {
+    case MG_EV_POLL:
+      x->m->now = *(uint64_t *) ev_data;
+      if (cst(c)->http) watch(x->m, c);
+      break;
     case MG_EV_ACCEPT:
       x->refs++;
       init_tls(c, x);
       push(m, c, MG_FFI_EV_ACCEPT);
+      if (x->kind == MG_FFI_HTTP && c->pfn != NULL) {
+        struct cst *s = cst(c);
+        s->http = 1, s->phase = P_REQ, s->since = x->m->now;
+        if (c->pfn != http_wrap) http_pfn = c->pfn;
+        c->pfn = http_wrap;
+      }
+      break;
+    case MG_EV_HTTP_HDRS:
+      if (cst(c)->http) on_hdrs(x->m, c, (struct mg_http_message *) ev_data);
       break;
     case MG_EV_CONNECT:
       init_tls(c, x);
       push(m, c, MG_FFI_EV_CONNECT);
       break;
     case MG_EV_HTTP_MSG:
+      if (cst(c)->http) on_request(c, (struct mg_http_message *) ev_data);
       on_http(m, c, (struct mg_http_message *) ev_data);
       break;
     case MG_EV_WS_OPEN:
@@ -200,6 +613,8 @@ static void handler(struct mg_connection *c, int ev, void *ev_data) {
           set(m, &e->body, c->recv.buf, c->recv.len);
         }
         c->recv.len = 0;
+      } else if (cst(c)->http) {
+        on_read(x->m, c);
       }
       break;
     case MG_EV_ERROR:
@@ -225,6 +640,43 @@ static void handler(struct mg_connection *c, int ev, void *ev_data) {
   }
 }
 
+// The id mongoose's wake datagrams carry: no connection has it, so mongoose
+// dispatches nothing; it only ends the poll's wait.
+#define MG_FFI_WAKE_ID ((unsigned long) -1)
+
+static struct mg_connection *find(struct mg_ffi_mgr *m, uint64_t id);
+
+// wq_deliver turns the queued wakeups into WAKEUP events, in queue order.
+static void wq_deliver(struct mg_ffi_mgr *m) {
+  struct wmsg *w, *next;
+  struct mg_connection *c = NULL;
+  MG_FFI_LOCK(&m->wq.lock);
+  w = m->wq.head;
+  m->wq.head = m->wq.tail = NULL;
+  m->wq.bytes = 0;
+  MG_FFI_UNLOCK(&m->wq.lock);
+  for (; w != NULL; w = next) {
+    struct mg_ffi_event *e;
+    next = w->next;
+    if (c == NULL || (uint64_t) c->id != w->id) c = find(m, w->id);
+    if (c != NULL && (e = push(&m->b[m->fill], c, MG_FFI_EV_WAKEUP)) != NULL) {
+      set(&m->b[m->fill], &e->body, w->data, w->len);
+    }
+    free(w);
+  }
+}
+
+// wq_close refuses further wakeups and frees what is queued.
+static void wq_close(struct mg_ffi_mgr *m) {
+  struct wmsg *w, *next;
+  MG_FFI_LOCK(&m->wq.lock);
+  m->wq.closed = 1;
+  w = m->wq.head;
+  m->wq.head = m->wq.tail = NULL;
+  MG_FFI_UNLOCK(&m->wq.lock);
+  for (; w != NULL; w = next) next = w->next, free(w);
+}
+
 // fix turns the offsets recorded during the poll into pointers.
 static void fix(struct batch *m, struct mg_ffi_str *s) {
   uintptr_t off = (uintptr_t) s->ptr;
@@ -242,6 +694,7 @@ int32_t mg_ffi_poll(struct mg_ffi_mgr *m, int32_t timeout_ms,
   // Events raised between polls are due now: do not wait for more.
   if (m->b[m->fill].nev > 0 || timeout_ms < 0) timeout_ms = 0;
   mg_mgr_poll(&m->mgr, timeout_ms);
+  wq_deliver(m);
   b = &m->b[m->fill];
   m->fill ^= 1;
   for (i = 0; i < b->nev; i++) {
@@ -277,18 +730,25 @@ struct mg_ffi_mgr *mg_ffi_mgr_new(void) {
     free(m);
     return NULL;
   }
+  MG_FFI_LOCK_INIT(&m->wq.lock);
+  m->max_request = MG_FFI_DEFAULT_MAX_REQUEST;
+  m->request_ms = MG_FFI_DEFAULT_REQUEST_MS;
+  m->idle_ms = MG_FFI_DEFAULT_IDLE_MS;
+  m->now = mg_millis();
   return m;
 }
 
 void mg_ffi_mgr_free(struct mg_ffi_mgr *m) {
   int i;
   if (m == NULL) return;
+  wq_close(m);
   mg_mgr_free(&m->mgr);  // fires CLOSE for every connection, freeing contexts
   for (i = 0; i < 2; i++) {
     free(m->b[i].data);
     free(m->b[i].evs);
     free(m->b[i].reqs);
   }
+  MG_FFI_LOCK_FREE(&m->wq.lock);
   free(m);
 }
 
@@ -446,11 +906,45 @@ int32_t mg_ffi_close(struct mg_ffi_mgr *m, uint64_t id, int32_t how) {
 int32_t mg_ffi_wakeup(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
                       uint64_t len) {
   // No lookup here: this runs on other threads, and the connection list
-  // belongs to the polling one. An unknown id is dropped by mongoose.
+  // belongs to the polling one. mg_ffi_poll drops a wakeup whose connection
+  // has closed by the time it is delivered.
+  struct wmsg *w;
+  int was_empty;
   if (m == NULL || id == 0 || (buf == NULL && len > 0)) return MG_FFI_ERR_ARG;
-  return mg_wakeup(&m->mgr, (unsigned long) id, buf, (size_t) len)
-             ? MG_FFI_OK
-             : MG_FFI_ERR_SEND;
+  if (len > MG_FFI_WAKEUP_MAX) return MG_FFI_ERR_TOOBIG;
+  if ((w = (struct wmsg *) malloc(sizeof(*w) + (size_t) len)) == NULL) {
+    return MG_FFI_ERR_NOMEM;
+  }
+  w->next = NULL, w->id = id, w->len = (size_t) len;
+  if (len > 0) memcpy(w->data, buf, (size_t) len);
+  MG_FFI_LOCK(&m->wq.lock);
+  if (m->wq.closed) {
+    MG_FFI_UNLOCK(&m->wq.lock);
+    free(w);
+    return MG_FFI_ERR_CLOSED;
+  }
+  if (m->wq.bytes + MG_FFI_WMSG_COST(w->len) > MG_FFI_WAKEUP_QUEUE_MAX) {
+    MG_FFI_UNLOCK(&m->wq.lock);
+    free(w);
+    return MG_FFI_ERR_FULL;
+  }
+  was_empty = m->wq.head == NULL;
+  if (was_empty) {
+    m->wq.head = w;
+  } else {
+    m->wq.tail->next = w;
+  }
+  m->wq.tail = w;
+  m->wq.bytes += MG_FFI_WMSG_COST(w->len);
+  // Under the lock, so that mg_ffi_mgr_free cannot close the pipe between.
+  // Only the first message wakes: the poll that takes it takes them all,
+  // and a lost wake byte (a full socket buffer) means one is pending.
+  if (was_empty) {
+    char none = 0;
+    mg_wakeup(&m->mgr, MG_FFI_WAKE_ID, &none, 0);
+  }
+  MG_FFI_UNLOCK(&m->wq.lock);
+  return MG_FFI_OK;
 }
 
 static const char *reason(int status) {
@@ -500,19 +994,42 @@ int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id, int32_t status,
                           const char *headers, const void *body,
                           uint64_t body_len) {
   int32_t err;
-  size_t before;
+  size_t before, n;
+  char add[128];
+  struct cst *s;
+  int bodyless;
   struct mg_connection *c = find_http(m, id, status, &err);
   if (c == NULL) return err;
   if (body == NULL && body_len > 0) return MG_FFI_ERR_ARG;
   before = c->send.len;
-  // Not mg_http_reply: the body is bytes, not a format string.
-  mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %llu\r\n\r\n", status,
-            reason(status), headers ? headers : "",
-            (unsigned long long) body_len);
-  if (!mg_send(c, body, (size_t) body_len)) return MG_FFI_ERR_SEND;
+  s = cst(c);
+  n = status < 200 ? 0 : framing(m, c, headers, add);
+  // Not mg_http_reply: the body is bytes, not a format string. A HEAD
+  // answer says the length a GET would get and sends no body; a program
+  // that set Content-Length itself for HEAD keeps its own.
+  // 1xx, 204 and 304 carry no body and, as net/http sends them, no length.
+  bodyless = status < 200 || status == 204 || status == 304;
+  if (bodyless || (s->head && headers != NULL &&
+                   header_in(headers, "Content-Length"))) {
+    mg_printf(c, "HTTP/1.1 %d %s\r\n%s%.*s\r\n", status, reason(status),
+              headers, (int) n, add);
+  } else {
+    mg_printf(c, "HTTP/1.1 %d %s\r\n%s%.*sContent-Length: %llu\r\n\r\n",
+              status, reason(status), headers ? headers : "", (int) n, add,
+              (unsigned long long) body_len);
+  }
+  if (!s->head && !bodyless && !mg_send(c, body, (size_t) body_len)) {
+    return MG_FFI_ERR_SEND;
+  }
   // mongoose holds the connection's next request until the response is
-  // complete; this one is, so let it parse on (as mg_http_reply does).
+  // complete; this one is (unless interim), so let it parse on (as
+  // mg_http_reply does).
+  if (status < 200) {
+    flush(c, before);
+    return MG_FFI_OK;
+  }
   c->is_resp = 0;
+  if (s->close) c->is_draining = 1;
   flush(c, before);
   return MG_FFI_OK;
 }
@@ -520,12 +1037,24 @@ int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id, int32_t status,
 int32_t mg_ffi_http_chunk_start(struct mg_ffi_mgr *m, uint64_t id,
                                 int32_t status, const char *headers) {
   int32_t err;
-  size_t before;
+  size_t before, n;
+  char add[128];
+  struct cst *s;
   struct mg_connection *c = find_http(m, id, status, &err);
   if (c == NULL) return err;
   before = c->send.len;
-  mg_printf(c, "HTTP/1.1 %d %s\r\n%sTransfer-Encoding: chunked\r\n\r\n",
-            status, reason(status), headers ? headers : "");
+  s = cst(c);
+  if (s->http && s->is10) {
+    // HTTP/1.0 has no chunked encoding: the body ends where the connection does.
+    s->close = 1;
+    n = framing(m, c, headers, add);
+    mg_printf(c, "HTTP/1.1 %d %s\r\n%s%.*s\r\n", status, reason(status),
+              headers ? headers : "", (int) n, add);
+  } else {
+    n = framing(m, c, headers, add);
+    mg_printf(c, "HTTP/1.1 %d %s\r\n%s%.*sTransfer-Encoding: chunked\r\n\r\n",
+              status, reason(status), headers ? headers : "", (int) n, add);
+  }
   flush(c, before);
   return MG_FFI_OK;
 }
@@ -534,10 +1063,23 @@ int32_t mg_ffi_http_chunk(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
                           uint64_t len) {
   struct mg_connection *c = find(m, id);
   size_t before;
+  struct cst *s;
   if (c == NULL) return MG_FFI_ERR_NOCONN;
   if (buf == NULL && len > 0) return MG_FFI_ERR_ARG;
   before = c->send.len;
-  mg_http_write_chunk(c, (const char *) buf, (size_t) len);
+  s = cst(c);
+  if (s->http && (s->head || s->is10)) {
+    // HEAD: no body at all. HTTP/1.0: the bytes as they are.
+    if (len == 0) {
+      c->is_resp = 0;
+      if (s->close) c->is_draining = 1;
+    } else if (!s->head && !mg_send(c, buf, (size_t) len)) {
+      return MG_FFI_ERR_SEND;
+    }
+  } else {
+    mg_http_write_chunk(c, (const char *) buf, (size_t) len);
+    if (len == 0 && s->close) c->is_draining = 1;
+  }
   flush(c, before);
   return MG_FFI_OK;
 }
@@ -567,16 +1109,19 @@ static int32_t serve(struct mg_ffi_mgr *m, uint64_t id, const char *path,
   struct mg_http_serve_opts opts;
   int32_t err;
   struct mg_connection *c;
+  size_t before;
   if (path == NULL) return MG_FFI_ERR_ARG;
   if ((c = request(m, id, &hm, &err)) == NULL) return err;
   memset(&opts, 0, sizeof(opts));
   opts.extra_headers = extra_headers;
+  before = c->send.len;
   if (dir) {
     opts.root_dir = path;
     mg_http_serve_dir(c, &hm, &opts);
   } else {
     mg_http_serve_file(c, &hm, path, &opts);
   }
+  respond_fix(m, c, before, extra_headers);
   return MG_FFI_OK;
 }
 
@@ -682,6 +1227,9 @@ const char *mg_ffi_strerror(int32_t code) {
     case MG_FFI_ERR_NOREQ: return "no HTTP request on that connection in this poll";
     case MG_FFI_ERR_SPACE: return "output buffer too small";
     case MG_FFI_ERR_SEND: return "cannot queue data";
+    case MG_FFI_ERR_FULL: return "wakeup queue full: try again after the manager polls";
+    case MG_FFI_ERR_TOOBIG: return "wakeup payload over MG_FFI_WAKEUP_MAX (16 MB)";
+    case MG_FFI_ERR_CLOSED: return "manager is closing";
     default: return "unknown error";
   }
 }
@@ -689,4 +1237,30 @@ const char *mg_ffi_strerror(int32_t code) {
 void mg_ffi_log_level(int32_t level) {
   mg_log_set(level);
   log_level_chosen = 1;
+}
+
+// --- Limits ---
+MG_FFI_CHECK(max_request, MG_FFI_MAX_REQUEST_CAP == MG_MAX_RECV_SIZE);
+
+int32_t mg_ffi_set_limit(struct mg_ffi_mgr *m, int32_t which, uint64_t value) {
+  if (m == NULL) return MG_FFI_ERR_ARG;
+  switch (which) {
+    case MG_FFI_LIMIT_REQUEST_SIZE:
+      if (value < 1 || value > MG_FFI_MAX_REQUEST_CAP) return MG_FFI_ERR_ARG;
+      m->max_request = value;
+      return MG_FFI_OK;
+    case MG_FFI_LIMIT_REQUEST_MS: m->request_ms = value; return MG_FFI_OK;
+    case MG_FFI_LIMIT_IDLE_MS: m->idle_ms = value; return MG_FFI_OK;
+    default: return MG_FFI_ERR_ARG;
+  }
+}
+
+int32_t mg_ffi_get_limit(struct mg_ffi_mgr *m, int32_t which, uint64_t *value) {
+  if (m == NULL || value == NULL) return MG_FFI_ERR_ARG;
+  switch (which) {
+    case MG_FFI_LIMIT_REQUEST_SIZE: *value = m->max_request; return MG_FFI_OK;
+    case MG_FFI_LIMIT_REQUEST_MS: *value = m->request_ms; return MG_FFI_OK;
+    case MG_FFI_LIMIT_IDLE_MS: *value = m->idle_ms; return MG_FFI_OK;
+    default: return MG_FFI_ERR_ARG;
+  }
 }

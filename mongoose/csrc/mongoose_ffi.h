@@ -39,6 +39,10 @@ extern "C" {
 #define MG_FFI_ERR_NOREQ (-6)    // no HTTP request from this poll's batch
 #define MG_FFI_ERR_SPACE (-7)    // output buffer too small
 #define MG_FFI_ERR_SEND (-8)     // could not queue the data
+// Added for lossless wakeups (numbered apart from other additions).
+#define MG_FFI_ERR_FULL (-20)    // wakeup queue full: retry after a poll
+#define MG_FFI_ERR_TOOBIG (-21)  // over a size limit (MG_FFI_WAKEUP_MAX)
+#define MG_FFI_ERR_CLOSED (-22)  // the manager is being freed
 
 // Connection kinds for listen and connect.
 #define MG_FFI_HTTP 1  // HTTP (and WebSocket after upgrade); https:// for TLS
@@ -155,12 +159,25 @@ MG_FFI_API int32_t mg_ffi_send(struct mg_ffi_mgr *m, uint64_t id,
                                const void *buf, uint64_t len);
 // how: 0 graceful (send what is queued, then close), 1 immediate.
 MG_FFI_API int32_t mg_ffi_close(struct mg_ffi_mgr *m, uint64_t id, int32_t how);
-// Thread-safe: delivers a WAKEUP event with a copy of buf to connection id
-// and wakes a poll that is waiting.
+// Thread-safe: queues a copy of buf for connection id and wakes a poll that
+// is waiting; the next mg_ffi_poll delivers it as a WAKEUP event. Every call
+// that returns MG_FFI_OK is delivered exactly once, in call order, unless
+// the connection has closed by then. A payload over MG_FFI_WAKEUP_MAX gets
+// MG_FFI_ERR_TOOBIG; a queue holding MG_FFI_WAKEUP_QUEUE_MAX bytes of
+// undelivered payloads (counting 48 bytes a message) gets MG_FFI_ERR_FULL,
+// until the polling thread catches up. Calls made while mg_ffi_mgr_free
+// runs get MG_FFI_ERR_CLOSED; calls after it returns are the caller's bug.
 MG_FFI_API int32_t mg_ffi_wakeup(struct mg_ffi_mgr *m, uint64_t id,
                                  const void *buf, uint64_t len);
+#define MG_FFI_WAKEUP_MAX (16u * 1024u * 1024u)        // 16 MB a payload
+#define MG_FFI_WAKEUP_QUEUE_MAX (64u * 1024u * 1024u)  // 64 MB queued
 
 // HTTP replies. headers is a block of "Name: value\r\n" lines, or NULL.
+// On server connections the glue adds Date (unless headers has one) and,
+// when the request asked for it (Connection: close, HTTP/1.0), Connection:
+// close, then closes once the response is sent; a HEAD request gets the
+// headers (Content-Length of body_len, unless headers gives one) and no
+// body; an HTTP/1.0 request gets a chunked reply unchunked, ended by the close.
 MG_FFI_API int32_t mg_ffi_http_reply(struct mg_ffi_mgr *m, uint64_t id,
                                      int32_t status, const char *headers,
                                      const void *body, uint64_t body_len);
@@ -183,6 +200,25 @@ MG_FFI_API int32_t mg_ffi_ws_upgrade(struct mg_ffi_mgr *m, uint64_t id,
 // op: MG_FFI_WS_TEXT or MG_FFI_WS_BINARY (or any WebSocket opcode).
 MG_FFI_API int32_t mg_ffi_ws_send(struct mg_ffi_mgr *m, uint64_t id,
                                   const void *buf, uint64_t len, int32_t op);
+
+// Limits of a manager's HTTP server connections (value 0 turns a time
+// limit off). A request whose head and body exceed REQUEST_SIZE bytes is
+// answered 413 Content Too Large, and one not complete REQUEST_MS after its
+// first byte (or after the accept) 408 Request Timeout; a keep-alive
+// connection idle for IDLE_MS is closed. Each refusal (also 400, 417, 505)
+// comes to the program as an ERROR event on the connection, with the
+// status in status and the reason in body; the connection then closes.
+#define MG_FFI_LIMIT_REQUEST_SIZE 1  // bytes, 1 .. MG_FFI_MAX_REQUEST_CAP
+#define MG_FFI_LIMIT_REQUEST_MS 2    // milliseconds
+#define MG_FFI_LIMIT_IDLE_MS 3       // milliseconds
+#define MG_FFI_MAX_REQUEST_CAP (3u * 1024u * 1024u)  // mongoose's MG_MAX_RECV_SIZE
+#define MG_FFI_DEFAULT_MAX_REQUEST MG_FFI_MAX_REQUEST_CAP
+#define MG_FFI_DEFAULT_REQUEST_MS 30000u
+#define MG_FFI_DEFAULT_IDLE_MS 60000u
+MG_FFI_API int32_t mg_ffi_set_limit(struct mg_ffi_mgr *m, int32_t which,
+                                    uint64_t value);
+MG_FFI_API int32_t mg_ffi_get_limit(struct mg_ffi_mgr *m, int32_t which,
+                                    uint64_t *value);
 
 // Helpers over buffers. Encoders return the length written, or
 // MG_FFI_ERR_SPACE when out is too small.

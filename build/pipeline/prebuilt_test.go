@@ -1,4 +1,4 @@
-package tasks
+package pipeline
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
+	"github.com/mongoose-ffi/mongoose-ffi/build/step"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
 // TestPrebuiltNeedsNoToolchain runs `MONGOOSE_FFI_PREBUILT=1 go tool mage
@@ -25,7 +27,7 @@ func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED: -short: runs the whole of `go tool mage test`")
 	}
-	host, err := hostTarget()
+	host, err := target.Host()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 	if !prebuilt.Present(dir, host) {
 		t.Skipf("SKIPPED: %s holds no library: run `go tool mage build` or `go tool mage artifacts:download` first", dir)
 	}
-	pins, err := prebuiltPins()
+	pins, err := prebuilt.Expected()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 		}
 		return err
 	})
-	t.Logf("tested %s (sha256 %s) with no zig, OpenSSL or mongoose source", lib.Path, lib.SHA256)
+	t.Logf("tested %s (sha256 %s) with no zig, OpenSSL or mongoose source; the run ended:\n%s", lib.Path, lib.SHA256, step.LastLines(log, 12))
 }
 
 // lookIn finds an executable named tool in the directories of path.

@@ -1,0 +1,133 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/testrun"
+	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
+	"github.com/mongoose-ffi/mongoose-ffi/openssl"
+)
+
+// newRows are targets the kit does not build yet, written as the rows that
+// would add them: every step must find what it needs in the row alone.
+func newRows(t *testing.T) (riscv, winARM target.Target) {
+	linux, _ := target.Lookup("linux/amd64")
+	win, ok := target.Lookup("windows/amd64")
+	if !ok || linux.Facts == nil {
+		t.Fatal("the table lost linux/amd64 or windows/amd64")
+	}
+	riscv = target.Target{OS: "linux", Arch: "riscv64", Zig: "riscv64-linux-gnu.2.28", OpenSSL: "linux64-riscv64",
+		Library: "mongoose.so", Format: target.ELF, Facts: &target.Facts{
+			ObjArch: "riscv64", Configure: linux.Configure, ProbeCC: linux.ProbeCC,
+			Imports: append(slices.Clone(linux.Imports), target.Import{Pattern: "ld-linux-riscv64-lp64d.so.1", Why: "the dynamic loader"}),
+			Emulator: target.Emulator{Runner: []string{"qemu-riscv64", "-L", "/usr/riscv64-linux-gnu"},
+				Install: "Debian: apt-get install qemu-user libc6-riscv64-cross"}}}
+	winARM = target.Target{OS: "windows", Arch: "arm64", Zig: "aarch64-windows-gnu", OpenSSL: "mingwarm64",
+		Library: "mongoose.dll", Format: target.PE, Facts: &target.Facts{
+			ObjArch: "arm64", ProbeCC: win.ProbeCC, Defines: win.Defines, Imports: win.Imports,
+			Emulator: target.Emulator{Runner: []string{"no-such-wine-arm64"}, Install: "an arm64 Windows host",
+				Exe: win.Emulator.Exe, Path: win.Emulator.Path}}}
+	return riscv, winARM
+}
+
+func TestANewRowIsAllAStepNeeds(t *testing.T) {
+	riscv, winARM := newRows(t)
+
+	// OpenSSL's Configure line and the flags mongoose shares with it.
+	args := openssl.Args(riscv)
+	if !slices.Contains(args, "-fno-unwind-tables") || !slices.Contains(openssl.CFlags(riscv), "-fno-unwind-tables") {
+		t.Errorf("riscv64's Configure options are not in its arguments: %v", args)
+	}
+	if slices.Contains(openssl.Args(winARM), "-fno-unwind-tables") {
+		t.Errorf("windows/arm64 got another row's options: %v", openssl.Args(winARM))
+	}
+
+	// What the verifier allows the library to import.
+	if !verify.Allowed(riscv, "ld-linux-riscv64-lp64d.so.1") || verify.Allowed(riscv, "ws2_32.dll") {
+		t.Error("riscv64's allowed imports are not its row's")
+	}
+	if !verify.Allowed(winARM, "WS2_32.dll") || verify.Allowed(winARM, "libssl-3-arm64.dll") {
+		t.Error("windows/arm64's allowed imports are not its row's")
+	}
+
+	// The test runner's emulator legs: every selected row with an emulator.
+	table := append(target.All(), riscv, winARM)
+	var log strings.Builder
+	legs := crossTargets(&log, table, []target.Target{riscv, winARM})
+	if len(legs) != 2 || legs[0] != riscv || legs[1] != winARM {
+		t.Errorf("cross legs = %v, want [linux/riscv64 windows/arm64]", legs)
+	}
+	if !strings.Contains(log.String(), "linux/arm64 tests: not selected") {
+		t.Errorf("an unselected leg is not reported:\n%s", log.String())
+	}
+
+	// A leg whose emulator is missing skips loudly, naming how to get it.
+	var out strings.Builder
+	err := testrun.Usable(context.Background(), &out, winARM)
+	if !errors.Is(err, testrun.ErrSkipped) || !strings.Contains(out.String(), "*** SKIPPED windows/arm64 tests") ||
+		!strings.Contains(out.String(), "an arm64 Windows host") {
+		t.Errorf("missing emulator: err %v, banner %q", err, out.String())
+	}
+}
+
+// stageFunc is a stage made of a function, for tests.
+type stageFunc struct {
+	name string
+	run  func(context.Context, *State) error
+}
+
+func (f *stageFunc) String() string                          { return f.name }
+func (f *stageFunc) Run(ctx context.Context, s *State) error { return f.run(ctx, s) }
+
+func TestStagesRunOnceInDeclaredOrder(t *testing.T) {
+	names := map[string]bool{}
+	for _, st := range Stages {
+		if names[st.String()] {
+			t.Errorf("stage %s listed twice", st)
+		}
+		names[st.String()] = true
+	}
+	if last := buildStages[len(buildStages)-1]; last != Stage(Library{}) || buildStages[0] != Stage(Sources{}) {
+		t.Errorf("build stages = %v, want sources ... library", buildStages)
+	}
+
+	s := &State{Out: io.Discard, done: map[string]bool{}}
+	runs := 0
+	extra := &stageFunc{"extra", func(context.Context, *State) error { runs++; return nil }}
+	if err := s.Run(context.Background(), extra); err == nil || !strings.Contains(err.Error(), "pipeline.Stages") {
+		t.Errorf("a stage missing from Stages ran: %v", err)
+	}
+	saved := Stages
+	Stages = append(slices.Clone(Stages), extra)
+	defer func() { Stages = saved }()
+	for range 2 {
+		if err := s.Run(context.Background(), extra); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs != 1 {
+		t.Errorf("stage ran %d times in one invocation, want once", runs)
+	}
+
+	var banner strings.Builder
+	skip := &stageFunc{"skip", func(context.Context, *State) error { return testrun.Skip(&banner, "skip", "no tool") }}
+	Stages = append(Stages, skip)
+	if err := s.Run(context.Background(), skip); err != nil || !strings.Contains(banner.String(), "*** SKIPPED skip: no tool") {
+		t.Errorf("a skipping stage: err %v, banner %q; want no error and the banner", err, banner.String())
+	}
+}
+
+func TestStageSaysWhichEarlierStageIsMissing(t *testing.T) {
+	linux, _ := target.Lookup("linux/amd64")
+	s := &State{Out: io.Discard, Targets: []target.Target{linux}, done: map[string]bool{}}
+	err := s.Run(context.Background(), Library{})
+	if err == nil || !strings.Contains(err.Error(), "needs the sources stage") || !strings.Contains(err.Error(), "needs the zig stage") {
+		t.Errorf("library without sources and zig: %v", err)
+	}
+}

@@ -1,0 +1,144 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+
+	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
+	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/testrun"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
+)
+
+// Lint runs gofmt, go vet and staticcheck, then actionlint on the workflows.
+type Lint struct{}
+
+func (Lint) String() string { return "lint" }
+
+func (Lint) Run(ctx context.Context, s *State) error {
+	if err := testrun.Lint(ctx, s.Out); err != nil {
+		return err
+	}
+	return testrun.LintWorkflows(ctx, s.Out, ".")
+}
+
+// Test runs every test of every module, including the integration tests
+// that build with the real toolchain (outputs are cached), then the glue
+// tests of every selected target whose row names an emulator, under it.
+// After the Prebuilt stage chose out/'s libraries, it tests those and builds
+// nothing: the tests that would build skip, saying so.
+type Test struct{}
+
+func (Test) String() string { return "test" }
+
+func (Test) Run(ctx context.Context, s *State) error {
+	env, err := nativeLibrary(ctx, s)
+	if err != nil {
+		return err
+	}
+	if s.Prebuilt.On() {
+		env = append(env, prebuilt.Env+"=1")
+	}
+	for _, m := range testrun.Modules {
+		if err := testrun.Go(ctx, s.Out, m, env, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
+			return err
+		}
+	}
+	ran, skipped := 0, 0
+	for _, t := range crossTargets(s.Out, target.All(), s.Config.Targets) {
+		err := crossTest(ctx, s, t)
+		switch {
+		case errors.Is(err, testrun.ErrSkipped):
+			skipped++
+		case err != nil:
+			return err
+		default:
+			ran++
+		}
+	}
+	if host, err := target.Host(); err == nil && s.Prebuilt.On() {
+		fmt.Fprintf(s.Out, "tested the %s\n", describe(s.Prebuilt.Libraries[host]))
+	}
+	// One closing line for the whole run: each module and cross leg is a suite.
+	fmt.Fprintf(s.Out, "suites: %d passed, 0 failed, %d skipped\n", len(testrun.Modules)+ran, skipped)
+	return nil
+}
+
+// nativeLibrary builds this machine's library for the binding's tests and
+// names it in $MONGOOSE_LIBRARY. Without mongoose's source the binding's
+// library tests skip loudly, as the glue tests do. A prebuilt library is
+// named for the glue tests too: they would build one otherwise.
+func nativeLibrary(ctx context.Context, s *State) ([]string, error) {
+	t, err := target.Host()
+	if err != nil {
+		testrun.Skip(s.Out, "binding library tests", err.Error())
+		return nil, nil
+	}
+	if s.Prebuilt.On() {
+		lib, err := filepath.Abs(s.Libraries[t].Path)
+		return []string{binding.EnvLibrary + "=" + lib, mongoose.TestLibraryEnv + "=" + lib}, err
+	}
+	err = s.Build(ctx, t)
+	if errors.Is(err, source.ErrNoSource) {
+		testrun.Skip(s.Out, "binding library tests", err.Error())
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lib, err := filepath.Abs(s.Libraries[t].Path)
+	if err != nil {
+		return nil, err
+	}
+	return []string{binding.EnvLibrary + "=" + lib}, nil
+}
+
+// crossTargets are the rows of table whose tests run under an emulator, in
+// table order; each one not selected is said to be left out.
+func crossTargets(log io.Writer, table, selected []target.Target) []target.Target {
+	var out []target.Target
+	for _, t := range table {
+		if len(t.Emulator.Runner) == 0 {
+			continue
+		}
+		if !slices.Contains(selected, t) {
+			fmt.Fprintf(log, "%s tests: not selected by %s\n", t, config.TargetsEnv)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// crossTest builds t's library natively (or takes out/'s prebuilt one),
+// then runs the glue tests for t under its emulator. A missing emulator, or
+// no prebuilt library for t, is a loud skip, not a failure: the container
+// has every emulator.
+func crossTest(ctx context.Context, s *State, t target.Target) error {
+	if s.Prebuilt.On() && !prebuilt.Present(filepath.Join(s.OutDir, t.Dir()), t) {
+		return testrun.Skip(s.Out, t.String()+" tests", fmt.Sprintf("%s holds no prebuilt library for it, and %s builds nothing; fetch it with artifacts:download",
+			filepath.Join(s.OutDir, t.Dir()), prebuilt.Env+"=1"))
+	}
+	if err := testrun.Usable(ctx, s.Out, t); err != nil {
+		return err
+	}
+	if s.Prebuilt.On() {
+		lib, err := s.prebuiltLibrary(t)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Out, "%s tests against the %s\n", t, describe(lib))
+		return testrun.Cross(ctx, s.Out, t, lib.Path, prebuilt.Env+"=1")
+	}
+	if err := s.Build(ctx, t); err != nil {
+		return err
+	}
+	return testrun.Cross(ctx, s.Out, t, s.Libraries[t].Path)
+}
