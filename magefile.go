@@ -40,8 +40,7 @@ func Verify(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Verif
 // Lint runs gofmt, go vet, staticcheck and actionlint (with shellcheck where installed).
 func Lint(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Lint{}) }
 
-// Prebuilt checks out/<host>/'s library against the pins and verifies it, for test to use instead of building,
-// when MONGOOSE_FFI_PREBUILT=1 or this machine cannot build; otherwise it does nothing.
+// Prebuilt takes out/<host>/'s library, checked against the pins and verified, instead of building (MONGOOSE_FFI_PREBUILT=1).
 func Prebuilt(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Prebuilt{}) }
 
 // Test runs lint and every test, including the cached integration builds.

@@ -34,11 +34,11 @@ func (Prebuilt) Run(ctx context.Context, s *State) error {
 	if s.Prebuilt.Pins, err = prebuilt.Expected(); err != nil {
 		return err
 	}
-	s.Prebuilt.Why = why
 	lib, err := s.prebuiltLibrary(host)
 	if err != nil {
 		return err
 	}
+	s.Prebuilt.Why = why // only once the host's library passed
 	verify.PrintTable(s.Out, []*verify.Report{lib.Report})
 	fmt.Fprintf(s.Out, "testing the %s\n  because %s: nothing is built or fetched\n", describe(lib), why)
 	return nil

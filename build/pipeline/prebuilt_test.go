@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
 
 // TestPrebuiltNeedsNoToolchain runs `MONGOOSE_FFI_PREBUILT=1 go tool mage
@@ -107,4 +110,27 @@ func lookIn(path, tool string) string {
 		}
 	}
 	return ""
+}
+
+// The Prebuilt stage does nothing unless asked (or the machine cannot
+// build), and asked with nothing in out/ it fails saying how to get one,
+// leaving the State without libraries.
+func TestPrebuiltStageOnlyWhenAsked(t *testing.T) {
+	if len(prebuilt.MissingBuildTools()) > 0 {
+		t.Skip("SKIPPED: this machine cannot build, so the stage is on by default")
+	}
+	newState := func() *State {
+		return &State{Out: io.Discard, OutDir: t.TempDir(), Libraries: map[target.Target]mongoose.Library{}, done: map[string]bool{}}
+	}
+	t.Setenv(prebuilt.Env, "")
+	s := newState()
+	if err := s.Run(context.Background(), Prebuilt{}); err != nil || s.Prebuilt.On() || len(s.Libraries) != 0 {
+		t.Errorf("unset: err %v, on %v, libraries %v; want a no-op", err, s.Prebuilt.On(), s.Libraries)
+	}
+	t.Setenv(prebuilt.Env, "1")
+	s = newState()
+	err := s.Run(context.Background(), Prebuilt{})
+	if err == nil || !strings.Contains(err.Error(), "artifacts:download") || s.Prebuilt.On() || len(s.Libraries) != 0 {
+		t.Errorf("=1 with an empty out/: err %v, on %v, libraries %v; want a refusal naming artifacts:download", err, s.Prebuilt.On(), s.Libraries)
+	}
 }
