@@ -38,12 +38,15 @@ func Build(ctx context.Context) error {
 // Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
 func Verify(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Verify{}) }
 
-// Lint runs gofmt, go vet and staticcheck.
+// Lint runs gofmt, go vet, staticcheck and actionlint (with shellcheck where installed).
 func Lint(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Lint{}) }
+
+// Prebuilt takes out/<host>/'s library, checked against the pins and verified, instead of building (MONGOOSE_FFI_PREBUILT=1).
+func Prebuilt(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Prebuilt{}) }
 
 // Test runs lint and every test, including the cached integration builds.
 func Test(ctx context.Context) error {
-	mg.SerialCtxDeps(ctx, Lint)
+	mg.SerialCtxDeps(ctx, Prebuilt, Lint)
 	return pipeline.Run(ctx, pipeline.Test{})
 }
 
@@ -88,3 +91,9 @@ func (Docker) Test(ctx context.Context) error { return tasks.DockerTargets(ctx, 
 
 // Release runs `release` inside the image, with the commit and version read on the host.
 func (Docker) Release(ctx context.Context) error { return release.Docker(ctx, tasks.DockerTargets) }
+
+// Artifacts fetches what CI built (GitHub Actions artifacts of ci.yml).
+type Artifacts mg.Namespace
+
+// Download fetches the current branch's latest successful CI libraries (MONGOOSE_FFI_RUN picks a run) into out/, verified.
+func (Artifacts) Download(ctx context.Context) error { return tasks.ArtifactsDownload(ctx) }

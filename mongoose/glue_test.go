@@ -36,12 +36,16 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
+
+// errNoPrebuilt: in prebuilt mode the library is given, never built.
+var errNoPrebuilt = errors.New("prebuilt mode without " + TestLibraryEnv)
 
 var (
 	libOnce sync.Once
@@ -64,12 +68,19 @@ func library(t *testing.T) *mongoose.Library {
 			lib, libErr = mongoose.Open(p)
 			return
 		}
+		if prebuilt.On() {
+			libErr = errNoPrebuilt
+			return
+		}
 		libPath, libErr = buildForTest()
 		if libErr != nil {
 			return
 		}
 		lib, libErr = mongoose.Open(libPath)
 	})
+	if libErr == errNoPrebuilt {
+		t.Skip(prebuilt.SkipReason + "; set " + TestLibraryEnv + " to the library to test")
+	}
 	if libErr != nil {
 		if errors.Is(libErr, source.ErrNoSource) {
 			msg := "SKIPPED: mongoose's source is not available, so the library cannot be built: set MONGOOSE_SRC (see README)\n" + libErr.Error()
@@ -744,6 +755,9 @@ func TestLegacyExports(t *testing.T) {
 	cfg, _ := config.Load()
 	pin, _ := Pin()
 	header, err := os.ReadFile(filepath.Join(cfg.Cache, "sources", pin.Name+"-"+pin.Version, "mongoose.h"))
+	if err != nil && prebuilt.On() {
+		t.Skipf("%s; mongoose.h is not in the cache: %v", prebuilt.SkipReason, err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/objfile"
+	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
@@ -89,6 +90,9 @@ func TestPinnedReleaseSignature(t *testing.T) {
 func TestBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED: -short: the OpenSSL build takes minutes when not cached")
+	}
+	if prebuilt.On() {
+		t.Skip(prebuilt.SkipReason)
 	}
 	cfg, err := config.Load()
 	if err != nil {

@@ -43,6 +43,7 @@ var Stages = []Stage{
 	Zig{},          // find or install the pinned zig
 	OpenSSL{},      // static OpenSSL per target
 	Library{},      // the mongoose library per target, installed into out/
+	Prebuilt{},     // or, instead of building, out/'s libraries checked against the pins
 	Verify{},       // check out/'s libraries
 	Lint{},         // gofmt, go vet, staticcheck
 	Test{},         // every module's tests, then other targets' under emulators
@@ -80,7 +81,8 @@ type State struct {
 	Zig                     *zig.Zig    // Zig
 
 	OpenSSL   map[target.Target]openssl.Result   // OpenSSL
-	Libraries map[target.Target]mongoose.Library // Library
+	Libraries map[target.Target]mongoose.Library // Library, or Prebuilt
+	Prebuilt  PrebuiltState                      // Prebuilt: whether out/'s libraries are tested as they are
 
 	Release *ReleasePlan // Preflight
 

@@ -6,26 +6,34 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime"
 	"slices"
 
 	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/testrun"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
 
-// Lint runs gofmt, go vet and staticcheck.
+// Lint runs gofmt, go vet and staticcheck, then actionlint on the workflows.
 type Lint struct{}
 
 func (Lint) String() string { return "lint" }
 
-func (Lint) Run(ctx context.Context, s *State) error { return testrun.Lint(ctx, s.Out) }
+func (Lint) Run(ctx context.Context, s *State) error {
+	if err := testrun.Lint(ctx, s.Out); err != nil {
+		return err
+	}
+	return testrun.LintWorkflows(ctx, s.Out, ".")
+}
 
 // Test runs every test of every module, including the integration tests
 // that build with the real toolchain (outputs are cached), then the glue
 // tests of every selected target whose row names an emulator, under it.
+// After the Prebuilt stage chose out/'s libraries, it tests those and builds
+// nothing: the tests that would build skip, saying so.
 type Test struct{}
 
 func (Test) String() string { return "test" }
@@ -34,6 +42,9 @@ func (Test) Run(ctx context.Context, s *State) error {
 	env, err := nativeLibrary(ctx, s)
 	if err != nil {
 		return err
+	}
+	if s.Prebuilt.On() {
+		env = append(env, prebuilt.Env+"=1")
 	}
 	for _, m := range testrun.Modules {
 		if err := testrun.Go(ctx, s.Out, m, env, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
@@ -52,6 +63,9 @@ func (Test) Run(ctx context.Context, s *State) error {
 			ran++
 		}
 	}
+	if host, err := target.Host(); err == nil && s.Prebuilt.On() {
+		fmt.Fprintf(s.Out, "tested the %s\n", describe(s.Prebuilt.Libraries[host]))
+	}
 	// One closing line for the whole run: each module and cross leg is a suite.
 	fmt.Fprintf(s.Out, "suites: %d passed, 0 failed, %d skipped\n", len(testrun.Modules)+ran, skipped)
 	return nil
@@ -59,14 +73,19 @@ func (Test) Run(ctx context.Context, s *State) error {
 
 // nativeLibrary builds this machine's library for the binding's tests and
 // names it in $MONGOOSE_LIBRARY. Without mongoose's source the binding's
-// library tests skip loudly, as the glue tests do.
+// library tests skip loudly, as the glue tests do. A prebuilt library is
+// named for the glue tests too: they would build one otherwise.
 func nativeLibrary(ctx context.Context, s *State) ([]string, error) {
-	t, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
-	if !ok {
-		testrun.Skip(s.Out, "binding library tests", fmt.Sprintf("no target for this machine (%s/%s)", runtime.GOOS, runtime.GOARCH))
+	t, err := target.Host()
+	if err != nil {
+		testrun.Skip(s.Out, "binding library tests", err.Error())
 		return nil, nil
 	}
-	err := s.Build(ctx, t)
+	if s.Prebuilt.On() {
+		lib, err := filepath.Abs(s.Libraries[t].Path)
+		return []string{binding.EnvLibrary + "=" + lib, mongoose.TestLibraryEnv + "=" + lib}, err
+	}
+	err = s.Build(ctx, t)
 	if errors.Is(err, source.ErrNoSource) {
 		testrun.Skip(s.Out, "binding library tests", err.Error())
 		return nil, nil
@@ -98,15 +117,28 @@ func crossTargets(log io.Writer, table, selected []target.Target) []target.Targe
 	return out
 }
 
-// crossTest builds t's library natively, then runs the glue tests for t
-// under its emulator. A missing emulator is a loud skip, not a failure: the
-// container has them all.
+// crossTest builds t's library natively (or takes out/'s prebuilt one),
+// then runs the glue tests for t under its emulator. A missing emulator, or
+// no prebuilt library for t, is a loud skip, not a failure: the container
+// has every emulator.
 func crossTest(ctx context.Context, s *State, t target.Target) error {
+	if s.Prebuilt.On() && !prebuilt.Present(filepath.Join(s.OutDir, t.Dir()), t) {
+		return testrun.Skip(s.Out, t.String()+" tests", fmt.Sprintf("%s holds no prebuilt library for it, and %s builds nothing; fetch it with artifacts:download",
+			filepath.Join(s.OutDir, t.Dir()), prebuilt.Env+"=1"))
+	}
 	if err := testrun.Usable(ctx, s.Out, t); err != nil {
 		return err
+	}
+	if s.Prebuilt.On() {
+		lib, err := s.prebuiltLibrary(t)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Out, "%s tests against the %s\n", t, describe(lib))
+		return testrun.Cross(ctx, s.Out, t, lib.Path, prebuilt.Env+"=1")
 	}
 	if err := s.Build(ctx, t); err != nil {
 		return err
 	}
-	return testrun.Cross(ctx, s.Out, t, s.Libraries[t].Path, filepath.Join(s.Config.Cache, "work"))
+	return testrun.Cross(ctx, s.Out, t, s.Libraries[t].Path)
 }

@@ -7,6 +7,7 @@ package target
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -170,6 +171,15 @@ func Lookup(name string) (Target, bool) {
 		}
 	}
 	return Target{}, false
+}
+
+// Host is the target of the machine running the kit.
+func Host() (Target, error) {
+	t, ok := Lookup(runtime.GOOS + "/" + runtime.GOARCH)
+	if !ok {
+		return t, fmt.Errorf("no target for this machine (%s/%s); targets: %s", runtime.GOOS, runtime.GOARCH, strings.Join(Names(), ", "))
+	}
+	return t, nil
 }
 
 // Select parses a comma-separated list such as "linux/amd64,windows/amd64".

@@ -12,6 +12,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/container"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
+	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
@@ -74,12 +75,12 @@ func DockerRun(ctx context.Context) error {
 }
 
 // settings are what of the host the container sees: the selection and job
-// count, the release's commit, version and token (for docker:release only,
-// so read at run time), and the local copies of the sources (for offline
+// count, prebuilt mode, the release's commit, version and token (for
+// docker:release only, so read at run time), and the local copies of the sources (for offline
 // use), read-only.
 func settings() container.Settings {
 	return container.Settings{
-		Pass:  append([]string{config.TargetsEnv, config.JobsEnv}, release.ContainerEnv()...),
+		Pass:  append([]string{config.TargetsEnv, config.JobsEnv, prebuilt.Env}, release.ContainerEnv()...),
 		Local: []string{mongoose.LocalEnv, openssl.LocalEnv},
 	}
 }

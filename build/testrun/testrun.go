@@ -133,14 +133,21 @@ var crossSuites = []suite{
 	{"binding", "binding", "./mongoose", "^TestREADMESnippets$"},
 }
 
-// Cross builds each suite's test binary for t into workDir and runs it
-// under t's emulator against lib, the library built natively for t.
-func Cross(ctx context.Context, out io.Writer, t target.Target, lib, workDir string) error {
+// Cross builds each suite's test binary for t and runs it under t's
+// emulator against lib, t's library, with env added to the tests'
+// environment. The binaries go to a fresh temporary directory, removed
+// afterwards: two checkouts testing at once must not share one.
+func Cross(ctx context.Context, out io.Writer, t target.Target, lib string, env ...string) error {
 	e := t.Emulator
 	abs, err := filepath.Abs(lib)
 	if err != nil {
 		return err
 	}
+	workDir, err := os.MkdirTemp("", "mongoose-ffi-cross-"+t.Dir()+"-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(workDir)
 	if e.Path != nil {
 		abs = e.Path(abs)
 	}
@@ -161,7 +168,7 @@ func Cross(ctx context.Context, out io.Writer, t target.Target, lib, workDir str
 		}
 		fmt.Fprintf(out, "%s tests for %s under %s\n", s.name, t, e.Runner[0])
 		cmd := exec.CommandContext(ctx, e.Runner[0], args...)
-		cmd.Env = append(append(os.Environ(), mongoose.TestLibraryEnv+"="+abs, binding.EnvLibrary+"="+abs), e.Env...)
+		cmd.Env = slices.Concat(os.Environ(), []string{mongoose.TestLibraryEnv + "=" + abs, binding.EnvLibrary + "=" + abs}, e.Env, env)
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s %s tests under %s: %w", t, s.name, e.Runner[0], err)

@@ -1,0 +1,20 @@
+package mongoose
+
+import "github.com/mongoose-ffi/mongoose-ffi/openssl"
+
+// Expected is what the manifest of a library built from this checkout
+// says about its inputs (versions, the ABI and the sources' hashes), without
+// building: a prebuilt library is checked against it.
+func Expected() (Manifest, error) {
+	pin, err := Pin()
+	if err != nil {
+		return Manifest{}, err
+	}
+	osslPin, err := openssl.Pin()
+	if err != nil {
+		return Manifest{}, err
+	}
+	return Manifest{Mongoose: pin.Version, OpenSSL: osslPin.Version, ABI: sum(glueH),
+		Inputs: map[string]string{"mongoose.c": pin.File("mongoose.c").SHA256, "mongoose.h": pin.File("mongoose.h").SHA256,
+			"mongoose_ffi.c": sum(glueC), "mongoose_ffi.h": sum(glueH)}}, nil
+}
