@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
+	"github.com/mongoose-ffi/mongoose-ffi/build/cdefs"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/objfile"
 	"github.com/mongoose-ffi/mongoose-ffi/build/step"
@@ -38,7 +39,7 @@ var (
 func Header() []byte { return slices.Clone(glueH) }
 
 // recipe is bumped whenever the steps below change what they produce.
-const recipe = 5
+const recipe = 6
 
 // defines configure mongoose for every target: OpenSSL for TLS, IPv6 on.
 var defines = []string{"MG_TLS=MG_TLS_OPENSSL", "MG_ENABLE_IPV6=1"}
@@ -275,6 +276,12 @@ func (b *builder) build(out string) error {
 	}
 	// zig writes an import library beside a DLL; users of the FFI need none.
 	os.Remove(filepath.Join(out, strings.TrimSuffix(t.Library, ".dll")+".lib"))
+	// The LuaJIT binding's declarations, for this target's layouts.
+	if _, err := cdefs.Generate(b.ctx, cdefs.Options{Zig: b.z.Path, Env: b.z.Env(b.cfg.Cache), Triple: t.Zig, Target: t.String(), Mongoose: b.man.Mongoose,
+		Headers: []string{filepath.Join(b.src, "mongoose.h"), filepath.Join(work, "mongoose_ffi.h")}, Includes: []string{filepath.Join(b.ossl, "include")},
+		Defines: append(slices.Clone(defines), osDefines[t.OS]...), Exports: exports, OutDir: out}); err != nil {
+		return err
+	}
 	for name, data := range map[string][]byte{"mongoose_ffi.h": glueH, ExportsFile: []byte(strings.Join(exports, "\n") + "\n")} {
 		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
 			return err
