@@ -118,7 +118,7 @@ local lazy = {
     return h
   end,
 }
-local flagbits = { tls = F_TLS, client = F_CLIENT, websocket = F_WS, udp = F_UDP, listener = F_LISTENER }
+local flagbits = { is_tls = F_TLS, is_client = F_CLIENT, is_websocket = F_WS, is_udp = F_UDP, is_listener = F_LISTENER }
 
 local eventMeta = {
   __index = function(t, k)

@@ -77,6 +77,19 @@ local function load_cdefs(libdir)
     .. table.concat(tried, "\n  "), 3)
 end
 
+-- pin keeps the library mapped until the process ends: LuaJIT unloads it
+-- when its state closes, before the exit handlers OpenSSL registered in it
+-- run, and they would then jump into unmapped memory.
+local function pin(path)
+  if ffi.os == "Windows" then return end -- a DLL's exit handlers run at its unload
+  local nodelete = ffi.os == "OSX" and 0x80 or 0x1000 -- RTLD_NODELETE
+  pcall(ffi.cdef, "void *dlopen(const char *filename, int flags);")
+  local ok = pcall(function() return ffi.C.dlopen(path or ("lib" .. libname), 2 + nodelete) end)
+  if not ok then -- glibc before 2.34 keeps dlopen in libdl
+    pcall(function() return ffi.load("dl").dlopen(path or ("lib" .. libname), 2 + nodelete) end)
+  end
+end
+
 -- load opens the library (path, or the default search) once and declares
 -- its API; it returns the module. Later calls return it unchanged.
 function M.load(path)
@@ -89,7 +102,14 @@ function M.load(path)
     if env and env ~= "" then candidates[#candidates + 1] = env end
     local dir = here()
     if dir then candidates[#candidates + 1] = dir .. sep .. libname end
-    candidates[#candidates + 1] = false -- the OS search path
+    -- The OS search path: LuaJIT looks for libmongoose.so there (it adds
+    -- "lib"), so the directories the loader searches are tried by hand first.
+    local envpath = os.getenv(ffi.os == "OSX" and "DYLD_LIBRARY_PATH" or ffi.os == "Windows" and "PATH"
+      or "LD_LIBRARY_PATH")
+    for d in (envpath or ""):gmatch(ffi.os == "Windows" and "[^;]+" or "[^:]+") do
+      if readable(d .. sep .. libname) then candidates[#candidates + 1] = d .. sep .. libname end
+    end
+    candidates[#candidates + 1] = false
   end
   local lib, loaded, errs = nil, nil, {}
   for _, c in ipairs(candidates) do
@@ -106,6 +126,7 @@ function M.load(path)
     error("mongoose.lua: cannot load the mongoose library; tried:\n  " .. table.concat(errs, "\n  ")
       .. "\nset MONGOOSE_LIBRARY to the library's path, or put " .. libname .. " beside mongoose.lua", 2)
   end
+  pin(loaded)
   local gen, from = load_cdefs(dirname(loaded))
   apply(gen.cdefs)
   local have = tonumber(lib.mg_ffi_abi_version())
