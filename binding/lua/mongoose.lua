@@ -59,7 +59,8 @@ end
 
 local function load_cdefs(libdir)
   local tried = {}
-  for _, dir in ipairs({ libdir or false, here() or false }) do
+  local mine = here()
+  for _, dir in ipairs({ libdir or false, mine ~= libdir and mine or false }) do
     if dir then
       local p = dir .. sep .. "mongoose_cdefs.lua"
       tried[#tried + 1] = p
@@ -95,11 +96,13 @@ end
 function M.load(path)
   if rawget(M, "bindings") then return M end
   local candidates = {}
+  if not path then
+    local env = os.getenv("MONGOOSE_LIBRARY")
+    if env and env ~= "" then path = env end
+  end
   if path then
     candidates[1] = path
   else
-    local env = os.getenv("MONGOOSE_LIBRARY")
-    if env and env ~= "" then candidates[#candidates + 1] = env end
     local dir = here()
     if dir then candidates[#candidates + 1] = dir .. sep .. libname end
     -- The OS search path: LuaJIT looks for libmongoose.so there (it adds
