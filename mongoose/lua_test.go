@@ -480,3 +480,170 @@ func TestLuaLoadErrors(t *testing.T) {
 		t.Errorf("no cdefs: %q", out)
 	}
 }
+
+// readmeLua returns the Lua snippets of the README's LuaJIT section by the
+// heading above each.
+func readmeLua(t *testing.T) map[string]string {
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(data), "\n## LuaJIT binding\n")
+	if !ok {
+		t.Fatal("README.md has no LuaJIT binding section")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	out, heading := map[string]string{}, ""
+	for _, part := range strings.Split(sec, "\n```") {
+		if strings.HasPrefix(part, "lua\n") {
+			out[heading] = strings.TrimPrefix(part, "lua\n")
+			continue
+		}
+		if i := strings.LastIndex(part, "\n### "); i >= 0 {
+			heading, _, _ = strings.Cut(part[i+5:], "\n")
+		}
+	}
+	return out
+}
+
+func TestLuaREADME(t *testing.T) {
+	lj := luajit(t)
+	library(t)
+	snippets := readmeLua(t)
+	port := regexp.MustCompile(`\b80\d\d\b`)
+	// start runs a snippet with its ports swapped for free ones.
+	start := func(t *testing.T, heading string) (map[string]string, string) {
+		code, ok := snippets[heading]
+		if !ok {
+			t.Fatalf("README: no lua snippet under %q", heading)
+		}
+		ports := map[string]string{}
+		code = port.ReplaceAllStringFunc(code, func(p string) string {
+			if ports[p] == "" {
+				ports[p] = freePort(t)
+			}
+			return ports[p]
+		})
+		f := filepath.Join(t.TempDir(), "snippet.lua")
+		os.WriteFile(f, []byte("io.stdout:setvbuf('line')\n"+code), 0o644)
+		return ports, f
+	}
+	checks := map[string]func(t *testing.T, ports map[string]string){
+		"Open an HTTP server": func(t *testing.T, p map[string]string) {
+			if got := get(t, "http://127.0.0.1:"+p["8000"]+"/abc"); got != "you asked for /abc\n" {
+				t.Errorf("got %q", got)
+			}
+		},
+		"Upgrade HTTP to WebSocket": func(t *testing.T, p map[string]string) { wsEcho(t, "ws://127.0.0.1:"+p["8000"]+"/ws") },
+		"Event handling": func(t *testing.T, p map[string]string) {
+			if got := get(t, "http://127.0.0.1:"+p["8000"]+"/x"); got != "GET /x by Go-http-client/1.1\n" {
+				t.Errorf("got %q", got)
+			}
+		},
+		"Manual polling": func(t *testing.T, p map[string]string) {
+			if got := get(t, "http://127.0.0.1:"+p["8000"]+"/"); !strings.HasPrefix(got, "frame ") {
+				t.Errorf("got %q", got)
+			}
+		},
+		"WebSocket, TCP and UDP servers": func(t *testing.T, p map[string]string) {
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+p["8001"], 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			c.Write([]byte("tcp echo"))
+			buf := make([]byte, 8)
+			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "tcp echo" {
+				t.Errorf("tcp: %q %v", buf, err)
+			}
+			u, err := net.Dial("udp", "127.0.0.1:"+p["8002"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer u.Close()
+			got := ""
+			for i := 0; i < 50 && got == ""; i++ { // datagrams may be lost: resend
+				u.Write([]byte("udp echo"))
+				u.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+				if n, err := u.Read(buf); err == nil {
+					got = string(buf[:n])
+				}
+			}
+			if got != "udp echo" {
+				t.Errorf("udp: %q", got)
+			}
+			wsEcho(t, "ws://127.0.0.1:"+p["8003"]+"/")
+		},
+		"Integrating with libuv": func(t *testing.T, p map[string]string) {
+			if got := get(t, "http://127.0.0.1:"+p["8000"]+"/"); got != "hello from a libuv loop\n" {
+				t.Errorf("got %q", got)
+			}
+		},
+	}
+	for heading, check := range checks {
+		t.Run(heading, func(t *testing.T) {
+			ports, f := start(t, heading)
+			luaProc(t, t.TempDir(), luaEnv(), "", f)
+			check(t, ports)
+		})
+	}
+	// These two end by themselves.
+	t.Run("Create an event manager", func(t *testing.T) {
+		_, f := start(t, "Create an event manager")
+		cmd := exec.Command(lj, f)
+		cmd.Env = luaEnv()
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "mongoose 7.22 with OpenSSL") ||
+			!strings.Contains(string(out), "a9993e364706816aba3e25717850c26c9cd0d89d\taGVsbG8=\t3421780262") {
+			t.Errorf("%v\n%s", err, out)
+		}
+	})
+	t.Run("Polling", func(t *testing.T) {
+		ports, f := start(t, "Polling")
+		cmd := exec.Command(lj, f)
+		cmd.Env = luaEnv()
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		base := "http://127.0.0.1:" + ports["8000"]
+		var got string
+		for i := 0; i < 100; i++ { // until the server listens
+			resp, err := http.Get(base + "/")
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				got = string(b)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got != "request 1\n" {
+			t.Errorf("first request: %q", got)
+		}
+		if got := get(t, base+"/stop"); got != "request 2\n" {
+			t.Errorf("/stop: %q", got)
+		}
+		if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "stopped after 2 requests") {
+			t.Errorf("the loop did not end: %v\n%s", err, out.String())
+		}
+	})
+}
+
+func wsEcho(t *testing.T, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.Write(ctx, websocket.MessageBinary, []byte("ws echo"))
+	if typ, got, err := c.Read(ctx); err != nil || typ != websocket.MessageBinary || string(got) != "ws echo" {
+		t.Errorf("ws %s: %v %q %v", url, typ, got, err)
+	}
+}
