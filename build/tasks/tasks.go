@@ -317,11 +317,16 @@ func Bench(ctx context.Context) error {
 	s := bench.Defaults
 	fmt.Fprintf(cfg.Out, "bench: %d connections, %s per figure after %s warm-up, median of %d interleaved rounds, loopback, %d CPUs\n",
 		s.Conns, s.Duration, s.Warmup, s.Rounds, runtime.NumCPU())
-	_, err = bench.Run(ctx, s, []bench.Server{
+	servers := []bench.Server{
 		{Name: "c", Cmd: []string{cbin}},
 		{Name: "go", Cmd: []string{gobin, "-port"}, Env: []string{"MONGOOSE_LIBRARY=" + abs}},
 		{Name: "nethttp", Cmd: []string{gobin, "-nethttp", "-port"}},
-	}, cfg.Out)
+	}
+	lua, err := luaBenchServer(work, abs)
+	if err != nil {
+		return err
+	}
+	_, err = bench.Run(ctx, s, append(servers, lua...), cfg.Out)
 	return err
 }
 
