@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cdefs"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
+	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
 
 // LuaJITEnv names the luajit the Lua tests run, for emulated legs.
@@ -645,5 +649,130 @@ func wsEcho(t *testing.T, url string) {
 	c.Write(ctx, websocket.MessageBinary, []byte("ws echo"))
 	if typ, got, err := c.Read(ctx); err != nil || typ != websocket.MessageBinary || string(got) != "ws echo" {
 		t.Errorf("ws %s: %v %q %v", url, typ, got, err)
+	}
+}
+
+// layouts are structs (and fields) whose size and offsets LuaJIT must see
+// as the C compiler does, on this machine's target.
+var layouts = [][2]string{
+	{"struct mg_connection", ""}, {"struct mg_connection", "rem"}, {"struct mg_connection", "recv"},
+	{"struct mg_connection", "send"}, {"struct mg_connection", "fn_data"}, {"struct mg_connection", "data"},
+	{"struct mg_mgr", ""}, {"struct mg_mgr", "timers"}, {"struct mg_mgr", "userdata"},
+	{"struct mg_http_message", ""}, {"struct mg_http_message", "body"}, {"struct mg_ws_message", ""},
+	{"struct mg_addr", ""}, {"struct mg_addr", "port"}, {"struct mg_iobuf", ""}, {"struct mg_str", ""},
+	{"struct mg_tls_opts", ""}, {"struct mg_timer", ""}, {"struct mg_fs", ""}, {"struct mg_http_serve_opts", ""},
+	{"struct mg_ffi_event", ""}, {"struct mg_ffi_event", "remote"}, {"struct mg_ffi_header", ""},
+}
+
+func TestLuaLayoutsMatchC(t *testing.T) {
+	lj := luajit(t)
+	library(t)
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = io.Discard
+	tg, _ := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
+	cfg.Targets = []target.Target{tg}
+	ctx := context.Background()
+	src, err := Sources(ctx, cfg.Cache, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ossl, err := openssl.Build(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := zig.Ensure(ctx, cfg.Cache, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c, lua strings.Builder
+	c.WriteString("#include <stdio.h>\n#include <stddef.h>\n#include \"mongoose.h\"\n#include \"mongoose_ffi.h\"\nint main(void) {\n")
+	lua.WriteString("local ffi = require 'ffi'\nrequire('mongoose').load()\n")
+	for _, l := range layouts {
+		if l[1] == "" {
+			fmt.Fprintf(&c, "  printf(\"%s size %%zu\\n\", sizeof(%s));\n", l[0], l[0])
+			fmt.Fprintf(&lua, "print(\"%s size \" .. ffi.sizeof(\"%s\"))\n", l[0], l[0])
+		} else {
+			fmt.Fprintf(&c, "  printf(\"%s.%s offset %%zu\\n\", offsetof(%s, %s));\n", l[0], l[1], l[0], l[1])
+			fmt.Fprintf(&lua, "print(\"%s.%s offset \" .. ffi.offsetof(\"%s\", \"%s\"))\n", l[0], l[1], l[0], l[1])
+		}
+	}
+	c.WriteString("  return 0;\n}\n")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "layout.c"), []byte(c.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "mongoose_ffi.h"), glueH, 0o644)
+	os.WriteFile(filepath.Join(dir, "layout.lua"), []byte(lua.String()), 0o644)
+	args := []string{"cc", "-target", tg.Zig, "-I", src, "-I", dir, "-I", filepath.Join(ossl[0].Dir, "include"), "-o", filepath.Join(dir, "layout")}
+	for _, d := range append(slices.Clone(defines), osDefines[tg.OS]...) {
+		args = append(args, "-D"+d)
+	}
+	cc := exec.Command(z.Path, append(args, filepath.Join(dir, "layout.c"))...)
+	cc.Env = append(os.Environ(), z.Env(cfg.Cache)...)
+	if out, err := cc.CombinedOutput(); err != nil {
+		t.Fatalf("compiling the layout program: %v\n%s", err, out)
+	}
+	want, err := exec.Command(filepath.Join(dir, "layout")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(lj, filepath.Join(dir, "layout.lua"))
+	cmd.Env = luaEnv()
+	got, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, got)
+	}
+	if string(got) != string(want) {
+		t.Errorf("LuaJIT's layouts differ from C's:\nLuaJIT:\n%s\nC:\n%s", got, want)
+	}
+	t.Logf("%d layouts agree:\n%s", len(layouts), got)
+}
+
+// TestLuaCdefsEveryTarget generates the declarations of all five targets
+// and has LuaJIT parse each: what one OS's headers hold must not break
+// ffi.cdef (layouts are checked natively, above, and by each target's run).
+func TestLuaCdefsEveryTarget(t *testing.T) {
+	lj := luajit(t)
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = io.Discard
+	cfg.Targets = target.All()
+	ctx := context.Background()
+	src, err := Sources(ctx, cfg.Cache, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ossl, err := openssl.Build(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := zig.Ensure(ctx, cfg.Cache, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := filepath.Join(t.TempDir(), "mongoose_ffi.h")
+	os.WriteFile(hdr, glueH, 0o644)
+	check := filepath.Join(t.TempDir(), "parse.lua")
+	os.WriteFile(check, []byte(`local ffi = require "ffi"
+local m = dofile(arg[1])
+ffi.cdef(m.cdefs)
+assert(m.events[0] == "MG_EV_ERROR" and m.constants.MG_FFI_ABI_VERSION)
+print(m.target .. " parses, struct mg_connection " .. ffi.sizeof("struct mg_connection") .. " bytes here")
+`), 0o644)
+	for i, tg := range cfg.Targets {
+		out := t.TempDir()
+		if _, err := cdefs.Generate(ctx, cdefs.Options{Zig: z.Path, Env: z.Env(cfg.Cache), Triple: tg.Zig, Target: tg.String(),
+			Mongoose: "7.22", Headers: []string{filepath.Join(src, "mongoose.h"), hdr}, Includes: []string{filepath.Join(ossl[i].Dir, "include")},
+			Defines: append(slices.Clone(defines), osDefines[tg.OS]...), OutDir: out}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := exec.Command(lj, check, filepath.Join(out, cdefs.File)).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: %v\n%s", tg, err, res)
+		}
+		t.Log(strings.TrimSpace(string(res)))
 	}
 }
