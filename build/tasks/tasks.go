@@ -177,6 +177,13 @@ func crossTests(ctx context.Context) (ran, skipped int, err error) {
 		fmt.Fprintf(cfg.Out, "glue tests for %s under %s\n", t, leg.runner[0])
 		cmd := exec.CommandContext(ctx, leg.runner[0], append(leg.runner[1:], bin, "-test.count=1", "-test.v")...)
 		cmd.Env = append(os.Environ(), mongoose.TestLibraryEnv+"="+abs, "WINEDEBUG=-all")
+		// The Lua binding's tests too, with a luajit built for the target.
+		cmd.Dir = "mongoose"
+		luaEnv, err := luaLeg(ctx, cfg, t)
+		if err != nil {
+			return ran, skipped, err
+		}
+		cmd.Env = append(cmd.Env, luaEnv...)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return ran, skipped, fmt.Errorf("%s glue tests under %s: %v", t, leg.runner[0], err)

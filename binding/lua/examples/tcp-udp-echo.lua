@@ -3,7 +3,7 @@
 -- Finds mongoose.lua and LibMongoose.lua in the directory above this one.
 package.path = ((arg[0]:match("^(.*)[/\\]") or ".") .. "/../?.lua;") .. package.path
 local mg = require "LibMongoose"
-io.stdout:setvbuf("line") -- print at once, even into a pipe
+io.stdout:setvbuf("no") -- print at once, even into a pipe
 
 local port = tonumber(arg[1]) or 8000
 local mgr = mg.Manager()

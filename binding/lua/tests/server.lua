@@ -2,7 +2,7 @@
 -- net): HTTP and HTTPS echo, WebSocket and wss echo, TCP, TLS and UDP echo,
 -- chunked replies and files. Prints the ports, then polls until killed.
 -- Env: MONGOOSE_LIBRARY, TEST_CERTS, TEST_FILES (a directory to serve).
-io.stdout:setvbuf("line")
+io.stdout:setvbuf("no")
 local mg = require "LibMongoose"
 local certs, files = os.getenv("TEST_CERTS"), os.getenv("TEST_FILES")
 local mgr = mg.Manager()

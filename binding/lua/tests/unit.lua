@@ -3,7 +3,7 @@
 -- Env: MONGOOSE_LIBRARY, TEST_EXPORTS (exports.txt), TEST_CERTS (a directory
 -- with ca.pem, srv.pem, srv.key, cli.pem, cli.key, wrongca.pem).
 local ffi = require "ffi"
-io.stdout:setvbuf("line")
+io.stdout:setvbuf("no")
 local mg = require "LibMongoose"
 local mongoose = require "mongoose"
 

@@ -1,6 +1,6 @@
 -- The benchmark's LuaJIT server: what cserver.c does, through LibMongoose.
 -- Usage: luajit luaserver.lua PORT (LibMongoose on LUA_PATH). Prints "ready".
-io.stdout:setvbuf("line")
+io.stdout:setvbuf("no")
 local mg = require "LibMongoose"
 local HTTP_MSG, WS_MSG = mg.HTTP_MSG, mg.WS_MSG
 local mgr = mg.Manager()
