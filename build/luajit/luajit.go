@@ -110,4 +110,6 @@ func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, lo
 }
 
 // Supported says whether Build can make a luajit for t.
-func Supported(t target.Target) bool { return systems[t.OS] != "" && !strings.HasPrefix(t.OS, "darwin") }
+func Supported(t target.Target) bool {
+	return systems[t.OS] != "" && !strings.HasPrefix(t.OS, "darwin")
+}
