@@ -83,6 +83,7 @@ func TestLuaUnit(t *testing.T) {
 	cmd := exec.Command(lj, filepath.Join(luaDir, "tests", "unit.lua"))
 	cmd.Env = luaEnv("TEST_EXPORTS="+filepath.Join(filepath.Dir(libPath), ExportsFile), "TEST_CERTS="+certs)
 	out, err := cmd.CombinedOutput()
+	out = bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n")) // Windows' text-mode stdout
 	if err != nil || !bytes.Contains(out, []byte("\nPASS\n")) {
 		t.Fatalf("unit.lua: %v\n%s", err, out)
 	}
@@ -306,7 +307,7 @@ func TestLuaServers(t *testing.T) {
 		}
 	})
 	t.Run("udp", func(t *testing.T) {
-		c, err := net.Dial("udp", ports["udp"])
+		c, err := dialUDP(t, ports["udp"])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -550,6 +551,7 @@ func TestLuaREADME(t *testing.T) {
 			}
 		},
 		"WebSocket, TCP and UDP servers": func(t *testing.T, p map[string]string) {
+			wsEcho(t, "ws://127.0.0.1:"+p["8003"]+"/")
 			c, err := net.DialTimeout("tcp", "127.0.0.1:"+p["8001"], 10*time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -561,7 +563,7 @@ func TestLuaREADME(t *testing.T) {
 			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "tcp echo" {
 				t.Errorf("tcp: %q %v", buf, err)
 			}
-			u, err := net.Dial("udp", "127.0.0.1:"+p["8002"])
+			u, err := dialUDP(t, "127.0.0.1:"+p["8002"])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -577,7 +579,6 @@ func TestLuaREADME(t *testing.T) {
 			if got != "udp echo" {
 				t.Errorf("udp: %q", got)
 			}
-			wsEcho(t, "ws://127.0.0.1:"+p["8003"]+"/")
 		},
 		"Integrating with libuv": func(t *testing.T, p map[string]string) {
 			if got := get(t, "http://127.0.0.1:"+p["8000"]+"/"); got != "hello from a libuv loop\n" {
@@ -799,4 +800,14 @@ func hasLuv(t *testing.T) bool {
 	}
 	t.Fatalf("luv does not load in luajit (Debian: apt-get install lua-luv): %v\n%s", err, out)
 	return false
+}
+
+// dialUDP is net.Dial("udp"); under Wine Go's UDP sockets fail (an ioctl
+// Wine lacks), and there unit.lua's in-process UDP echo stands in.
+func dialUDP(t *testing.T, addr string) (net.Conn, error) {
+	c, err := net.Dial("udp", addr)
+	if err != nil && os.Getenv(TestLibraryEnv) != "" && runtime.GOOS == "windows" && strings.Contains(err.Error(), "10045") {
+		t.Skipf("SKIPPED: Go's UDP client does not work under Wine (%v); unit.lua's UDP echo covers the server", err)
+	}
+	return c, err
 }

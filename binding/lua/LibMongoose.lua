@@ -256,6 +256,10 @@ function Manager:connect(kind, url, handler, tls)
   local ca, an, cert, cn, key, kn, sni = nil, 0, nil, 0, nil, 0, nil
   if tls or is_tls_url(url) then
     tls = tls or {}
+    -- ABI 1 verifies only with a CA, so one is required unless insecure.
+    -- When mg_ffi_connect takes flags (ABI 2), pass its insecure flag for
+    -- tls.insecure here and let a client without ca verify against the
+    -- system's roots.
     if not tls.insecure and not tls.ca then
       fail(what, K.MG_FFI_ERR_ARG, "a TLS client needs tls.ca (the CA that signs the server's certificate) "
         .. "or tls.insecure = true to skip verification")

@@ -168,6 +168,23 @@ check(nocert.data == nil, "mutual TLS refuses a client without a certificate", n
 check(https.status == 200 and https.body == "secure /x", "HTTPS client and server", https.status, https.body)
 m:free()
 
+-- UDP echo between a client and a server of one manager.
+m = mg.Manager()
+local udp_port = m:port(m:udp_listen("udp://127.0.0.1:0", function(ev)
+  if ev.type == mg.READ then ev:send(ev.body) end
+end))
+local udp_got
+local uc = m:udp_connect("udp://127.0.0.1:" .. udp_port, function(ev)
+  if ev.type == mg.READ then udp_got = ev.body end
+end)
+deadline = os.time() + 30
+while not udp_got and os.time() < deadline do
+  m:send(uc, "datagram") -- datagrams may be lost: resend until one comes back
+  m:poll(50)
+end
+check(udp_got == "datagram", "UDP echo", udp_got)
+m:free()
+
 -- Non-blocking polls return at once, with or without events.
 m = mg.Manager()
 local t0 = os.clock()
