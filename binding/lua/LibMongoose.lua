@@ -124,7 +124,7 @@ local eventMeta = {
   __index = function(t, k)
     local f = lazy[k]
     if f then
-      local v = f(t._batch[t._i])
+      local v = f(t._evp[0][t._i])
       rawset(t, k, v)
       rawset(t, "_dirty", true)
       return v
@@ -139,7 +139,7 @@ local eventMeta = {
 
 -- header returns the value of the first header named name (any case).
 function Event:header(name)
-  local e = self._batch[self._i]
+  local e = self._evp[0][self._i]
   local n = #name
   for i = 0, e.nheaders - 1 do
     local x = e.headers[i]
@@ -153,7 +153,7 @@ end
 -- body_ptr gives the body without copying it: pointer and length, valid
 -- until the next poll.
 function Event:body_ptr()
-  local e = self._batch[self._i]
+  local e = self._evp[0][self._i]
   return e.body.ptr, tonumber(e.body.len)
 end
 
@@ -196,7 +196,10 @@ function mg.Manager(handler)
     idp = ffi.new("uint64_t[1]"),
     addrbuf = ffi.new("char[64]"),
   }, Manager)
-  self.ev = setmetatable({ mgr = self, _i = 0 }, eventMeta)
+  -- The event's methods live in it, so that calling one is a plain lookup.
+  local ev = { mgr = self, _i = 0, _evp = self.evp }
+  for k, f in pairs(Event) do ev[k] = f end
+  self.ev = setmetatable(ev, eventMeta)
   return self
 end
 mg.new_manager = mg.Manager
@@ -293,7 +296,6 @@ function Manager:poll(timeout_ms)
   if n == 0 then return 0 end
   local batch = self.evp[0]
   local ev, handlers, default = self.ev, self.handlers, self.default
-  ev._batch = batch
   for i = 0, n - 1 do
     local e = batch[i]
     if ev._dirty then
