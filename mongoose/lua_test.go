@@ -415,16 +415,30 @@ func TestLuaExamplesFromReleaseLayout(t *testing.T) {
 	}
 
 	port = freePort(t)
-	luaProc(t, dir, cleanEnv(), "TCP and UDP", "examples/tcp-udp-echo.lua", port)
-	tc, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 10*time.Second)
+	certs, p := writeCerts(t)
+	luaProc(t, dir, cleanEnv(), "https://", "examples/tls-server.lua", filepath.Join(certs, "srv.pem"), filepath.Join(certs, "srv.key"), port)
+	tc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.pool}}}
+	resp, err := tc.Get("https://127.0.0.1:" + port + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tc.Close()
-	tc.SetDeadline(time.Now().Add(30 * time.Second))
-	tc.Write([]byte("tcp!"))
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "hello over TLS\n" {
+		t.Errorf("tls-server.lua: %q", body)
+	}
+
+	port = freePort(t)
+	luaProc(t, dir, cleanEnv(), "TCP and UDP", "examples/tcp-udp-echo.lua", port)
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	conn.Write([]byte("tcp!"))
 	buf := make([]byte, 4)
-	if _, err := io.ReadFull(tc, buf); err != nil || string(buf) != "tcp!" {
+	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "tcp!" {
 		t.Errorf("tcp-udp-echo.lua: %q %v", buf, err)
 	}
 

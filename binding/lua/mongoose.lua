@@ -94,7 +94,12 @@ end
 -- load opens the library (path, or the default search) once and declares
 -- its API; it returns the module. Later calls return it unchanged.
 function M.load(path)
-  if rawget(M, "bindings") then return M end
+  if rawget(M, "bindings") then
+    if path and path ~= M.path then
+      error(("mongoose.lua: %s is loaded already; load(path) must come before the first use"):format(M.path), 2)
+    end
+    return M
+  end
   local candidates = {}
   if not path then
     local env = os.getenv("MONGOOSE_LIBRARY")

@@ -86,6 +86,8 @@ errs("listen bad url", ffi.string(mongoose.bindings.mg_ffi_strerror(mongoose.con
 errs("serve_file without a request", ffi.string(mongoose.bindings.mg_ffi_strerror(mongoose.constants.MG_FFI_ERR_NOREQ)),
   m.serve_file, m, lid, "/etc/hostname")
 errs("base64 of garbage", badarg, mg.base64_decode, "***")
+errs("load another library after the first", "loaded already", mongoose.load, "/other/mongoose.so")
+check(mongoose.load() == mongoose and mongoose.load(mongoose.path) == mongoose, "load again returns the module")
 errs("md5 of nil", badarg, mg.md5, nil)
 errs("TLS listen without cert", badarg, m.listen, m, mg.TCP, "tls://127.0.0.1:0")
 errs("TLS cert file missing", badarg, m.listen, m, mg.TCP, "tls://127.0.0.1:0", nil, { cert = "/nonexistent.pem", key = "x" })
