@@ -49,8 +49,10 @@ check(#missing == 0 and n > 200, "every export resolvable (" .. n .. ")", table.
 -- The raw mongoose API works through the generated declarations.
 local s = mongoose.bindings.mg_str_s("hello")
 check(tonumber(s.len) == 5 and ffi.string(s.buf, s.len) == "hello", "raw mg_str_s")
-local raw = mongoose.bindings.mg_ffi_mgr_raw(mg.Manager().ptr)
-check(raw ~= nil and raw.conns ~= nil, "raw struct mg_mgr readable")
+local rawmgr = mg.Manager() -- kept: its raw struct lives as long as it does
+local raw = mongoose.bindings.mg_ffi_mgr_raw(rawmgr.ptr)
+check(raw ~= nil and raw.dnstimeout > 0, "raw struct mg_mgr readable", raw.dnstimeout)
+rawmgr:free()
 
 -- The tables the Go test compares with the headers.
 for k, v in pairs(mongoose.events) do print("EVENT", k, v) end
