@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
+	"github.com/mongoose-ffi/mongoose-ffi/build/cdefs"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/objfile"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
@@ -39,7 +40,7 @@ var (
 )
 
 // recipe is bumped whenever the steps below change what they produce.
-const recipe = 5
+const recipe = 6
 
 // defines configure mongoose for every target: TLS is the glue's own layer
 // on OpenSSL (mongoose_ffi_tls.c), IPv6 on; a target row adds its own
@@ -195,6 +196,12 @@ func (b *builder) build(out string) error {
 		if err := b.f.finish(out, t); err != nil {
 			return err
 		}
+	}
+	// The LuaJIT binding's declarations, for this target's layouts.
+	if _, err := cdefs.Generate(b.ctx, cdefs.Options{Zig: b.z.Path, Env: b.z.Env(b.cfg.Cache), Triple: t.Zig, Target: t.String(), Mongoose: b.man.Mongoose,
+		Headers: []string{filepath.Join(b.src, "mongoose.h"), filepath.Join(work, "mongoose_ffi.h")}, Includes: []string{filepath.Join(b.ossl, "include")},
+		Defines: targetDefines(t), Exports: exports, OutDir: out}); err != nil {
+		return err
 	}
 	for name, data := range map[string][]byte{"mongoose_ffi.h": glueH, verify.ExportsFile: []byte(strings.Join(exports, "\n") + "\n")} {
 		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {

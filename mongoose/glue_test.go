@@ -96,37 +96,11 @@ func library(t *testing.T) *mongoose.Library {
 // temporary directory, running the build's steps in the pipeline's order
 // (build/pipeline cannot be imported here: it imports this package).
 func buildForTest() (string, error) {
-	ctx := context.Background()
-	cfg, err := config.Load()
-	if err != nil {
-		return "", err
-	}
 	tg, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
 	if !ok {
 		return "", fmt.Errorf("no target for %s/%s", runtime.GOOS, runtime.GOARCH)
 	}
-	cfg.Out = io.Discard
-	mpin, err := Pin()
-	if err != nil {
-		return "", err
-	}
-	msrc, err := Sources(ctx, mpin, cfg.Cache, cfg.Out)
-	if err != nil {
-		return "", err
-	}
-	opin, err := openssl.Pin()
-	if err != nil {
-		return "", err
-	}
-	osrc, err := openssl.Sources(ctx, opin, cfg.Cache, cfg.Out)
-	if err != nil {
-		return "", err
-	}
-	z, err := zig.Ensure(ctx, cfg.Cache, cfg.Out)
-	if err != nil {
-		return "", err
-	}
-	ossl, err := (&openssl.Builder{Config: cfg, Zig: z, Pin: opin, Release: osrc}).Build(ctx, tg)
+	tc, err := toolchainForTest(tg)
 	if err != nil {
 		return "", err
 	}
@@ -134,8 +108,47 @@ func buildForTest() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	l, err := (&Builder{Config: cfg, Zig: z, Pin: mpin, Sources: msrc}).Build(ctx, tg, ossl, out)
+	l, err := (&Builder{Config: tc.cfg, Zig: tc.zig, Pin: tc.pin, Sources: tc.src}).Build(context.Background(), tc.target, tc.ossl, out)
 	return l.Path, err
+}
+
+// testToolchain is what building a target's library takes.
+type testToolchain struct {
+	cfg    *config.Config
+	target target.Target
+	zig    *zig.Zig
+	pin    *source.Pin
+	src    string // mongoose's verified sources
+	ossl   openssl.Result
+}
+
+func toolchainForTest(tg target.Target) (*testToolchain, error) {
+	ctx := context.Background()
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Out = io.Discard
+	tc := &testToolchain{cfg: cfg, target: tg}
+	if tc.pin, err = Pin(); err != nil {
+		return nil, err
+	}
+	if tc.src, err = Sources(ctx, tc.pin, cfg.Cache, cfg.Out); err != nil {
+		return nil, err
+	}
+	opin, err := openssl.Pin()
+	if err != nil {
+		return nil, err
+	}
+	osrc, err := openssl.Sources(ctx, opin, cfg.Cache, cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	if tc.zig, err = zig.Ensure(ctx, cfg.Cache, cfg.Out); err != nil {
+		return nil, err
+	}
+	tc.ossl, err = (&openssl.Builder{Config: cfg, Zig: tc.zig, Pin: opin, Release: osrc}).Build(ctx, tg)
+	return tc, err
 }
 
 // server runs a manager on its own goroutine, handing each event to handle.

@@ -61,6 +61,9 @@ type Server struct {
 	Env  []string
 }
 
+//go:embed luasrc/luaserver.lua
+var luaserver []byte
+
 // Result is one figure.
 type Result struct {
 	Name  string
@@ -123,9 +126,15 @@ func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[
 		res[name] = median(samples[name])
 		fmt.Fprintf(out, "bench %s %.0f %s\n", name, res[name], units[name])
 	}
-	for _, kind := range []string{"http", "ws"} {
-		if r, ok := pairedRatio(samples["go-"+kind], samples["c-"+kind]); ok {
-			fmt.Fprintf(out, "ratio go-%s %.3f\n", kind, r)
+	// Each binding (go, lua) against C; net/http is there for reference.
+	for _, srv := range servers {
+		if srv.Name == "c" || strings.HasPrefix(srv.Name, "nethttp") {
+			continue
+		}
+		for _, kind := range []string{"http", "ws"} {
+			if r, ok := pairedRatio(samples[srv.Name+"-"+kind], samples["c-"+kind]); ok {
+				fmt.Fprintf(out, "ratio %s-%s %.3f\n", srv.Name, kind, r)
+			}
 		}
 	}
 	// TLS: the binding against net/http, the same Go client for both.

@@ -48,10 +48,14 @@ func (Bench) Run(ctx context.Context, s *State) error {
 	}
 	fmt.Fprintf(s.Out, "bench: %d connections, %s per figure after %s warm-up, median of %d interleaved rounds, loopback, %d CPUs\n",
 		st.Conns, st.Duration, st.Warmup, st.Rounds, runtime.NumCPU())
-	_, err = bench.Run(ctx, st, []bench.Server{
+	lua, err := bench.LuaServer(work, lib, filepath.Join("binding", "lua"), s.Out)
+	if err != nil {
+		return err
+	}
+	_, err = bench.Run(ctx, st, append([]bench.Server{
 		{Name: "c", Cmd: []string{bins.C}},
 		{Name: "go", Cmd: []string{bins.Go, "-port"}, Env: []string{binding.EnvLibrary + "=" + lib}},
 		{Name: "nethttp", Cmd: []string{bins.Go, "-nethttp", "-port"}},
-	}, s.Out)
+	}, lua...), s.Out)
 	return err
 }
