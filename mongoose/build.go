@@ -40,7 +40,7 @@ var (
 )
 
 // recipe is bumped whenever the steps below change what they produce.
-const recipe = 6
+const recipe = 7
 
 // defines configure mongoose for every target: TLS is the glue's own layer
 // on OpenSSL (mongoose_ffi_tls.c), IPv6 on; a target row adds its own
@@ -93,8 +93,7 @@ func (bd *Builder) Build(ctx context.Context, t target.Target, ossl openssl.Resu
 	entry := filepath.Join(cfg.Cache, "lib", pin.Version, t.Dir()+"-"+key)
 	b := &builder{ctx: ctx, cfg: cfg, z: z, t: t, f: f, src: bd.Sources, ossl: ossl.Dir, key: key,
 		man: Manifest{Target: t.String(), Mongoose: pin.Version, OpenSSL: ossl.Version, Zig: z.Version, ABI: sum(glueH), Key: key,
-			Inputs: map[string]string{"mongoose.c": pin.File("mongoose.c").SHA256, "mongoose.h": pin.File("mongoose.h").SHA256,
-				"mongoose_ffi.c": sum(glueC), "mongoose_ffi.h": sum(glueH), "mongoose_ffi_tls.c": sum(tlsC)}}}
+			Inputs: inputs(pin)}}
 	if cache.Exists(entry) {
 		fmt.Fprintf(cfg.Out, "mongoose %s: up to date (%s)\n", t, entry)
 	} else if err := cache.Publish(entry, b.build); err != nil {

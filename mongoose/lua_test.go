@@ -134,7 +134,14 @@ func TestLuaUnit(t *testing.T) {
 		t.Errorf("events = %v\nwant %v", got["EVENT"], want)
 	}
 	ffiWant, defs := map[string]string{}, 0
-	for _, m := range regexp.MustCompile(`(?m)^#define (MG_FFI_\w+) \(?(-?\d+)\)?`).FindAllSubmatch(glueH, -1) {
+	// Expressions in the header, evaluated as C does.
+	for name, v := range map[string]string{"MG_FFI_WAKEUP_MAX": "16777216", "MG_FFI_WAKEUP_QUEUE_MAX": "67108864",
+		"MG_FFI_MAX_REQUEST_CAP": "3145728", "MG_FFI_DEFAULT_MAX_REQUEST": "3145728"} {
+		if got["CONST"][name] != v {
+			t.Errorf("constants.%s = %q, want %s", name, got["CONST"][name], v)
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?m)^#define (MG_FFI_\w+) +\(?(-?\d+)u?\)?[ \t]*(?://.*)?$`).FindAllSubmatch(glueH, -1) {
 		defs++
 		if got["CONST"][string(m[1])] != string(m[2]) {
 			t.Errorf("constants.%s = %q, want %s", m[1], got["CONST"][string(m[1])], m[2])

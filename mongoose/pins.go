@@ -1,6 +1,9 @@
 package mongoose
 
-import "github.com/mongoose-ffi/mongoose-ffi/openssl"
+import (
+	"github.com/mongoose-ffi/mongoose-ffi/build/source"
+	"github.com/mongoose-ffi/mongoose-ffi/openssl"
+)
 
 // Expected is what the manifest of a library built from this checkout
 // says about its inputs (versions, the ABI and the sources' hashes), without
@@ -14,7 +17,11 @@ func Expected() (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
-	return Manifest{Mongoose: pin.Version, OpenSSL: osslPin.Version, ABI: sum(glueH),
-		Inputs: map[string]string{"mongoose.c": pin.File("mongoose.c").SHA256, "mongoose.h": pin.File("mongoose.h").SHA256,
-			"mongoose_ffi.c": sum(glueC), "mongoose_ffi.h": sum(glueH)}}, nil
+	return Manifest{Mongoose: pin.Version, OpenSSL: osslPin.Version, ABI: sum(glueH), Inputs: inputs(pin)}, nil
+}
+
+// inputs are the sha256 of every source compiled into the library.
+func inputs(pin *source.Pin) map[string]string {
+	return map[string]string{"mongoose.c": pin.File("mongoose.c").SHA256, "mongoose.h": pin.File("mongoose.h").SHA256,
+		"mongoose_ffi.c": sum(glueC), "mongoose_ffi.h": sum(glueH), "mongoose_ffi_tls.c": sum(tlsC), "mongoose_ffi_tls.h": sum(tlsH)}
 }

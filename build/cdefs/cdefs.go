@@ -10,6 +10,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/ast"
+	"go/constant"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path"
@@ -419,19 +423,27 @@ func Build(pre, macros string, roots, exports []string) (*Generated, error) {
 	if len(g.Events) == 0 {
 		return nil, fmt.Errorf("no MG_EV_* enum in the headers")
 	}
+	// Bodies may name other constants: evaluate until nothing more resolves.
+	pending := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(macros))
 	for sc.Scan() {
-		m := define.FindStringSubmatch(sc.Text())
-		if m == nil || !strings.HasPrefix(m[1], "MG_FFI_") {
-			continue
+		if m := define.FindStringSubmatch(sc.Text()); m != nil && strings.HasPrefix(m[1], "MG_FFI_") {
+			pending[m[1]] = m[2]
 		}
-		v, err := strconv.ParseInt(strings.Trim(strings.TrimSpace(m[2]), "()"), 0, 64)
-		if err != nil {
-			continue // not an integer constant (MG_FFI_API)
-		}
-		g.Constants[m[1]] = v
-		if strings.HasPrefix(m[1], "MG_FFI_EV_") {
-			g.FFIEvents[int(v)] = m[1]
+	}
+	for progress := true; progress; {
+		progress = false
+		for name, body := range pending {
+			v, ok := intExpr(body, g.Constants)
+			if !ok {
+				continue // not (yet) an integer constant (MG_FFI_API never is)
+			}
+			g.Constants[name] = v
+			if strings.HasPrefix(name, "MG_FFI_EV_") {
+				g.FFIEvents[int(v)] = name
+			}
+			delete(pending, name)
+			progress = true
 		}
 	}
 	if _, ok := g.Constants["MG_FFI_ABI_VERSION"]; !ok {
@@ -515,4 +527,59 @@ func writeNames(b *bytes.Buffer, field string, m map[int]string) {
 		fmt.Fprintf(b, "    [%d] = %q,\n", k, m[k])
 	}
 	b.WriteString("  },\n")
+}
+
+// intSuffix is C's unsigned/long suffix on an integer literal.
+var intSuffix = regexp.MustCompile(`\b(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]+\b`)
+
+// intExpr evaluates a macro's body when it is an integer constant
+// expression (literals with C suffixes, arithmetic, earlier constants),
+// such as (16u * 1024u * 1024u).
+func intExpr(body string, known map[string]int64) (int64, bool) {
+	e, err := parser.ParseExpr(intSuffix.ReplaceAllString(strings.TrimSpace(body), "$1"))
+	if err != nil {
+		return 0, false
+	}
+	v := evalConst(e, known)
+	if v.Kind() != constant.Int {
+		return 0, false
+	}
+	return constant.Int64Val(v)
+}
+
+func evalConst(e ast.Expr, known map[string]int64) constant.Value {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind == token.INT {
+			return constant.MakeFromLiteral(e.Value, e.Kind, 0)
+		}
+	case *ast.Ident:
+		if v, ok := known[e.Name]; ok {
+			return constant.MakeInt64(v)
+		}
+	case *ast.ParenExpr:
+		return evalConst(e.X, known)
+	case *ast.UnaryExpr:
+		if x := evalConst(e.X, known); x.Kind() == constant.Int && (e.Op == token.SUB || e.Op == token.ADD) {
+			return constant.UnaryOp(e.Op, x, 0)
+		}
+	case *ast.BinaryExpr:
+		x, y := evalConst(e.X, known), evalConst(e.Y, known)
+		if x.Kind() != constant.Int || y.Kind() != constant.Int {
+			break
+		}
+		switch e.Op {
+		case token.SHL, token.SHR:
+			if n, ok := constant.Uint64Val(y); ok {
+				return constant.Shift(x, e.Op, uint(n))
+			}
+		case token.ADD, token.SUB, token.MUL, token.REM, token.AND, token.OR, token.XOR:
+			return constant.BinaryOp(x, e.Op, y)
+		case token.QUO:
+			if constant.Sign(y) != 0 {
+				return constant.BinaryOp(x, token.QUO_ASSIGN, y) // integer division
+			}
+		}
+	}
+	return constant.MakeUnknown()
 }

@@ -83,3 +83,24 @@ func TestBuildNeedsTheABIVersion(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestIntExpr(t *testing.T) {
+	known := map[string]int64{"MG_FFI_MAX_REQUEST_CAP": 3 << 20}
+	for body, want := range map[string]int64{
+		"(16u * 1024u * 1024u)":  16 << 20,
+		"(-22)":                  -22,
+		"30000u":                 30000,
+		"0x10UL":                 16,
+		"MG_FFI_MAX_REQUEST_CAP": 3 << 20,
+		"(1 << 4) | 1":           17,
+	} {
+		if got, ok := intExpr(body, known); !ok || got != want {
+			t.Errorf("intExpr(%q) = %d, %v; want %d", body, got, ok, want)
+		}
+	}
+	for _, body := range []string{`__declspec(dllexport)`, `__attribute__((visibility("default")))`, "UNKNOWN", "1 / 0"} {
+		if v, ok := intExpr(body, known); ok {
+			t.Errorf("intExpr(%q) = %d, want no constant", body, v)
+		}
+	}
+}

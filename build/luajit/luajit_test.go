@@ -3,6 +3,7 @@ package luajit
 import (
 	"context"
 	"debug/pe"
+	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"os"
 	"strings"
 	"testing"
@@ -17,6 +18,9 @@ import (
 func TestBuildWindows(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED: -short: builds LuaJIT")
+	}
+	if prebuilt.On() {
+		t.Skip(prebuilt.SkipReason + ": this test builds LuaJIT with zig")
 	}
 	cfg, err := config.Load()
 	if err != nil {

@@ -3,6 +3,7 @@ package release
 import (
 	"bytes"
 	"context"
+	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +41,9 @@ func TestGoReleaserCheck(t *testing.T) {
 func TestSnapshot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("GoReleaser snapshot: not in -short")
+	}
+	if prebuilt.On() {
+		t.Skip(prebuilt.SkipReason + ": a release is made from sources")
 	}
 	if os.Getenv(RunningEnv) != "" {
 		t.Skip("`go tool mage release` checks its own dist/ after GoReleaser")
@@ -161,6 +165,9 @@ func checkCatches(t *testing.T, dir, version string) {
 func TestTaggedRelease(t *testing.T) {
 	if testing.Short() || os.Getenv(RunningEnv) != "" {
 		t.Skip("GoReleaser: not in -short, nor inside `go tool mage release`")
+	}
+	if prebuilt.On() {
+		t.Skip(prebuilt.SkipReason + ": a release is made from sources")
 	}
 	ctx := context.Background()
 	dir := root(t)
