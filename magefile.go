@@ -9,6 +9,7 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
@@ -38,6 +39,9 @@ func Lint(ctx context.Context) error { return tasks.Lint(ctx) }
 
 // Test runs lint and every test, including the cached integration builds.
 func Test(ctx context.Context) error { return tasks.Test(ctx) }
+
+// Fuzz runs every fuzz target for MONGOOSE_FFI_FUZZTIME each (default 60s).
+func Fuzz(ctx context.Context) error { return fuzz.Main(ctx) }
 
 // Docker runs the kit in its toolchain image (docker or podman; CONTAINER_ENGINE overrides).
 type Docker mg.Namespace

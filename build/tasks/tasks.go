@@ -17,6 +17,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/bench"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/container"
+	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
 	"github.com/mongoose-ffi/mongoose-ffi/build/repro"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
@@ -111,6 +112,10 @@ func Test(ctx context.Context) error {
 		if err := goCmd(ctx, m, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
 			return err
 		}
+	}
+	// QA (issue 12): each fuzz target briefly, MONGOOSE_FFI_TEST_FUZZTIME.
+	if err := fuzz.Short(ctx); err != nil {
+		return err
 	}
 	ran, skipped, err := crossTests(ctx)
 	if err != nil {
