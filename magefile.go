@@ -10,6 +10,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
+	"github.com/mongoose-ffi/mongoose-ffi/build/soak"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
@@ -42,6 +43,9 @@ func Test(ctx context.Context) error { return tasks.Test(ctx) }
 
 // Fuzz runs every fuzz target for MONGOOSE_FFI_FUZZTIME each (default 60s).
 func Fuzz(ctx context.Context) error { return fuzz.Main(ctx) }
+
+// Soak runs the Go binding's server under mixed load for MONGOOSE_FFI_SOAK (default 60s).
+func Soak(ctx context.Context) error { return soak.Main(ctx) }
 
 // Docker runs the kit in its toolchain image (docker or podman; CONTAINER_ENGINE overrides).
 type Docker mg.Namespace

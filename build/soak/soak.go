@@ -1,0 +1,457 @@
+// Package soak runs the Go binding's server (build/soak/server, on the real
+// library) under mixed loopback load for a bounded time — HTTP keep-alive
+// and new connections, HTTPS, WebSocket echo, slow clients, oversized
+// requests, wakeups from other goroutines — and prints "soak <name> <value>"
+// lines. `go tool mage soak` fails when a goal is missed: 0 unexpected
+// errors, 0 dropped wakeups, the fd count back to its start, RSS growth
+// over the second half under 5%.
+package soak
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/hostlib"
+)
+
+// Env sets the soak's duration ("10s", "5m"); the default is DefaultDuration.
+const Env = "MONGOOSE_FFI_SOAK"
+
+// DefaultDuration is the soak's length unless Env says otherwise.
+const DefaultDuration = 60 * time.Second
+
+// Goals. WakeupDropsGate is off until the lossless-wakeup work (issue 12)
+// lands: until then mongoose's wakeup pipe drops silently under load, and
+// the figure is reported, not asserted. Flip it to true then.
+const (
+	WakeupDropsGate = false
+	MaxRSSGrowthPct = 5.0
+	OversizedBytes  = 4 << 20 // the issue's finding: answered by nothing today
+)
+
+// Figures is what one soak measured.
+type Figures struct {
+	Requests          int64 // answered as expected, all kinds
+	Errors            int64 // unexpected failures
+	WakeupsSent       int64 // Wakeup calls that returned nil
+	WakeupErrors      int64 // Wakeup calls that returned an error
+	WakeupsDropped    int64 // returned nil, never delivered
+	WakeupsOutOfOrder int64
+	Oversized         int64 // oversized requests sent
+	Oversized413      int64 // answered 413
+	OversizedNo413    int64 // answered otherwise or not at all (report-only until limits land)
+	FDsBefore         int
+	FDsAfter          int
+	RSSStart          int64 // KiB
+	RSSMiddle         int64
+	RSSEnd            int64
+	RSSGrowthPct      float64 // over the second half
+}
+
+// Main is `go tool mage soak`.
+func Main(ctx context.Context) error {
+	d := DefaultDuration
+	if s := os.Getenv(Env); s != "" {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil || d < 3*time.Second {
+			return fmt.Errorf("%s=%q: want a duration of at least 3s, such as 10s or 5m", Env, s)
+		}
+	}
+	lib, err := hostlib.Build(ctx, "out", os.Stdout)
+	if err != nil {
+		return err
+	}
+	f, err := Run(ctx, lib, d, os.Stdout)
+	if err != nil {
+		return err
+	}
+	return Check(f)
+}
+
+// Check fails when a goal is missed.
+func Check(f *Figures) error {
+	var missed []string
+	if f.Errors != 0 {
+		missed = append(missed, fmt.Sprintf("%d unexpected errors", f.Errors))
+	}
+	if WakeupDropsGate && (f.WakeupsDropped != 0 || f.WakeupsOutOfOrder != 0) {
+		missed = append(missed, fmt.Sprintf("%d dropped and %d out-of-order wakeups", f.WakeupsDropped, f.WakeupsOutOfOrder))
+	}
+	if f.FDsAfter != f.FDsBefore {
+		missed = append(missed, fmt.Sprintf("open fds %d after, %d before", f.FDsAfter, f.FDsBefore))
+	}
+	if f.RSSGrowthPct >= MaxRSSGrowthPct {
+		missed = append(missed, fmt.Sprintf("RSS grew %.1f%% over the second half (goal < %.0f%%)", f.RSSGrowthPct, MaxRSSGrowthPct))
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("soak: goals missed: %s", strings.Join(missed, "; "))
+	}
+	return nil
+}
+
+// Run builds and starts the server on lib, loads it for d and returns the
+// figures, printing each as "soak <name> <value>".
+func Run(ctx context.Context, lib string, d time.Duration, out io.Writer) (*Figures, error) {
+	work, err := os.MkdirTemp("", "mongoose-ffi-soak-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	pool, err := writeCert(work)
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(work, "server")
+	if b, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./build/soak/server").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building the soak server: %w\n%s", err, b)
+	}
+	abs, _ := filepath.Abs(lib)
+	cmd := exec.CommandContext(ctx, bin, "-cert", filepath.Join(work, "cert.pem"), "-key", filepath.Join(work, "key.pem"))
+	cmd.Env = append(os.Environ(), "MONGOOSE_LIBRARY="+abs)
+	cmd.Stderr = os.Stderr
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	var httpAddr, httpsAddr string
+	if _, serr := fmt.Sscanf(line, "ready %s %s", &httpAddr, &httpsAddr); err != nil || serr != nil {
+		return nil, fmt.Errorf("the soak server did not start: %q, %v", line, err)
+	}
+	pid := cmd.Process.Pid
+	f := &Figures{}
+	if f.FDsBefore, err = fds(pid); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "soak: %s of mixed load on %s (HTTP) and %s (HTTPS), server pid %d\n", d, httpAddr, httpsAddr, pid)
+
+	l := &load{http: "http://" + httpAddr, https: "https://" + httpsAddr, ws: "ws://" + httpAddr + "/ws",
+		tlsConf: &tls.Config{RootCAs: pool, ServerName: "localhost"}, f: f}
+	lctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	l.start(lctx, &wg)
+
+	// RSS: start after a warm-up (buffers and pools reach their working
+	// size), middle at half time, end at the end.
+	warm := min(5*time.Second, d/6)
+	sleep(ctx, warm)
+	f.RSSStart, _ = rss(pid)
+	sleep(ctx, d/2-warm)
+	f.RSSMiddle, _ = rss(pid)
+	sleep(ctx, d-d/2)
+	f.RSSEnd, _ = rss(pid)
+	stop()
+	wg.Wait()
+	if f.RSSMiddle > 0 {
+		f.RSSGrowthPct = float64(f.RSSEnd-f.RSSMiddle) * 100 / float64(f.RSSMiddle)
+	}
+
+	// Wakeups still in flight arrive; then the counters are final. The
+	// senders keep going, so sent and received are read in one reply.
+	var s serverStats
+	for i := 0; i < 3; i++ {
+		sleep(ctx, 500*time.Millisecond)
+		if s, err = stats(l.http); err != nil {
+			return nil, err
+		}
+	}
+	f.WakeupsSent, f.WakeupErrors, f.WakeupsOutOfOrder = s.WakeupsSent, s.WakeupErrors, s.WakeupsOutOfOrd
+	// Up to wakers (4) can be in flight between a send and its delivery.
+	f.WakeupsDropped = max(0, s.WakeupsSent-s.WakeupsReceived-4)
+
+	// Every connection the load opened is closed by now or soon.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if f.FDsAfter, err = fds(pid); err != nil {
+			return nil, err
+		}
+		if f.FDsAfter <= f.FDsBefore || time.Now().After(deadline) {
+			break
+		}
+		sleep(ctx, 200*time.Millisecond)
+	}
+	print(out, f)
+	return f, nil
+}
+
+func print(out io.Writer, f *Figures) {
+	for _, kv := range []struct {
+		k string
+		v any
+	}{
+		{"requests", f.Requests}, {"errors", f.Errors},
+		{"wakeups_sent", f.WakeupsSent}, {"wakeup_errors", f.WakeupErrors},
+		{"dropped_wakeups", f.WakeupsDropped}, {"out_of_order_wakeups", f.WakeupsOutOfOrder},
+		{"oversized_requests", f.Oversized}, {"oversized_413", f.Oversized413}, {"oversized_no_413", f.OversizedNo413},
+		{"fds_before", f.FDsBefore}, {"fds_after", f.FDsAfter},
+		{"rss_start_kib", f.RSSStart}, {"rss_middle_kib", f.RSSMiddle}, {"rss_end_kib", f.RSSEnd},
+		{"rss_growth_second_half_pct", strconv.FormatFloat(f.RSSGrowthPct, 'f', 2, 64)},
+	} {
+		fmt.Fprintf(out, "soak %s %v\n", kv.k, kv.v)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+type serverStats struct {
+	WakeupsSent, WakeupErrors, WakeupsReceived, WakeupsOutOfOrd int64
+}
+
+func stats(base string) (serverStats, error) {
+	var s serverStats
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(base + "/stats")
+	if err != nil {
+		return s, fmt.Errorf("soak server stats: %w", err)
+	}
+	defer resp.Body.Close()
+	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+// fds counts the process's open file descriptors (Linux /proc).
+func fds(pid int) (int, error) {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return 0, fmt.Errorf("soak counts fds in /proc (Linux only): %w", err)
+	}
+	return len(ents), nil
+}
+
+// rss is the process's resident set in KiB (Linux /proc).
+func rss(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// writeCert writes a CA-signed certificate for localhost into dir and
+// returns the CA pool that verifies it.
+func writeCert(dir string) (*x509.CertPool, error) {
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "soak CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	t := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, t, ca, &k.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	kd, _ := x509.MarshalECPrivateKey(k)
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return pool, nil
+}
+
+// load is the set of clients.
+type load struct {
+	http, https, ws string
+	tlsConf         *tls.Config
+	f               *Figures
+	mu              sync.Mutex
+	firstErrs       []string
+}
+
+func (l *load) ok() { atomic.AddInt64(&l.f.Requests, 1) }
+
+// fail counts an unexpected error; the first few are printed.
+func (l *load) fail(ctx context.Context, what string, err error) {
+	if ctx.Err() != nil {
+		return // the soak is ending: cut-off requests are not failures
+	}
+	atomic.AddInt64(&l.f.Errors, 1)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.firstErrs) < 10 {
+		l.firstErrs = append(l.firstErrs, what+": "+err.Error())
+		fmt.Fprintf(os.Stderr, "soak error: %s: %v\n", what, err)
+	}
+}
+
+func (l *load) start(ctx context.Context, wg *sync.WaitGroup) {
+	run := func(n int, f func(ctx context.Context)) {
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					f(ctx)
+				}
+			}()
+		}
+	}
+	keep := &http.Client{Timeout: 30 * time.Second}
+	fresh := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	tlsKeep := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: l.tlsConf}}
+	tlsFresh := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: l.tlsConf, DisableKeepAlives: true}}
+	defer func() {
+		go func() { // idle keep-alive connections close when the load ends
+			<-ctx.Done()
+			wg.Wait()
+			keep.CloseIdleConnections()
+			tlsKeep.CloseIdleConnections()
+		}()
+	}()
+	run(2, func(ctx context.Context) { l.get(ctx, keep, l.http+"/keep", "http keep-alive") })
+	run(1, func(ctx context.Context) { l.get(ctx, fresh, l.http+"/fresh", "http new connection") })
+	run(1, func(ctx context.Context) { l.get(ctx, tlsKeep, l.https+"/tls", "https keep-alive") })
+	run(1, func(ctx context.Context) {
+		l.get(ctx, tlsFresh, l.https+"/tls-fresh", "https new connection")
+		sleep(ctx, 20*time.Millisecond) // handshakes are dear on two shared cores
+	})
+	run(1, l.websocket)
+	run(3, l.slow)
+	run(1, l.oversized)
+}
+
+func (l *load) get(ctx context.Context, c *http.Client, url, what string) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		l.fail(ctx, what, err)
+		return
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || string(body) != "ok" {
+		l.fail(ctx, what, fmt.Errorf("status %d, body %q, %v", resp.StatusCode, body, err))
+		return
+	}
+	l.ok()
+}
+
+// websocket echoes 100 messages of growing size on one connection, then
+// closes it and starts over.
+func (l *load) websocket(ctx context.Context) {
+	c, _, err := websocket.Dial(ctx, l.ws, nil)
+	if err != nil {
+		l.fail(ctx, "websocket dial", err)
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 20)
+	for i := 0; i < 100 && ctx.Err() == nil; i++ {
+		msg := bytes.Repeat([]byte{byte('a' + i%26)}, 1+i*97)
+		if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+			l.fail(ctx, "websocket write", err)
+			return
+		}
+		_, got, err := c.Read(ctx)
+		if err != nil || !bytes.Equal(got, msg) {
+			l.fail(ctx, "websocket echo", fmt.Errorf("%d bytes back for %d, %v", len(got), len(msg), err))
+			return
+		}
+		l.ok()
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+// slow sends a request a few bytes at a time over about two seconds.
+func (l *load) slow(ctx context.Context) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", strings.TrimPrefix(l.http, "http://"))
+	if err != nil {
+		l.fail(ctx, "slow client dial", err)
+		return
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
+	req := []byte("GET /slow HTTP/1.1\r\nHost: soak\r\nUser-Agent: slow-client\r\nConnection: close\r\n\r\n")
+	for i := 0; i < len(req); i += 4 {
+		if _, err := conn.Write(req[i:min(i+4, len(req))]); err != nil {
+			l.fail(ctx, "slow client write", err)
+			return
+		}
+		sleep(ctx, 100*time.Millisecond)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		l.fail(ctx, "slow client read", err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "ok" {
+		l.fail(ctx, "slow client", fmt.Errorf("status %d, body %q", resp.StatusCode, body))
+		return
+	}
+	l.ok()
+}
+
+// oversized posts a body over the size limit every two seconds. Until the
+// limits work lands the connection is reset with no answer: counted as
+// oversized_no_413, reported, not an error.
+func (l *load) oversized(ctx context.Context) {
+	sleep(ctx, 2*time.Second)
+	if ctx.Err() != nil {
+		return
+	}
+	atomic.AddInt64(&l.f.Oversized, 1)
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	req, _ := http.NewRequestWithContext(ctx, "POST", l.http+"/upload", bytes.NewReader(make([]byte, OversizedBytes)))
+	resp, err := c.Do(req)
+	if err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusRequestEntityTooLarge {
+			atomic.AddInt64(&l.f.Oversized413, 1)
+			return
+		}
+	}
+	if ctx.Err() == nil {
+		atomic.AddInt64(&l.f.OversizedNo413, 1)
+	}
+}
