@@ -1,7 +1,7 @@
 // Command server is the soak's server: the Go binding on the real library
 // (MONGOOSE_LIBRARY), serving HTTP and HTTPS ("/" answers ok, "/ws" upgrades
 // to a WebSocket echo, "/stats" reports its counters as JSON), while
-// goroutines send it wakeups. Usage: server -cert cert.pem -key key.pem.
+// goroutines send it wakeups until "/stop-wakeups". Usage: server -cert cert.pem -key key.pem.
 // Prints "ready <http addr> <https addr>" once listening.
 package main
 
@@ -31,6 +31,7 @@ type Stats struct {
 
 var st struct {
 	sent, errs, recv, outOfOrder, errEvents atomic.Int64
+	stopped                                 atomic.Bool // /stop-wakeups: the senders end
 }
 
 func main() {
@@ -72,7 +73,7 @@ func main() {
 	for w := 0; w < *wakers; w++ {
 		go func(w int) {
 			buf := make([]byte, 64)
-			for seq := int64(1); ; seq++ {
+			for seq := int64(1); !st.stopped.Load(); seq++ {
 				binary.LittleEndian.PutUint32(buf, uint32(w))
 				binary.LittleEndian.PutUint64(buf[4:], uint64(seq))
 				if err := mgr.Wakeup(plain, buf); err != nil {
@@ -96,6 +97,9 @@ func main() {
 				b, _ := json.Marshal(Stats{WakeupsSent: st.sent.Load(), WakeupErrors: st.errs.Load(),
 					WakeupsReceived: st.recv.Load(), WakeupsOutOfOrd: st.outOfOrder.Load(), HTTPErrorEvents: st.errEvents.Load()})
 				mgr.Reply(e.ID, 200, "Content-Type: application/json\r\n", b)
+			case "/stop-wakeups":
+				st.stopped.Store(true)
+				mgr.Reply(e.ID, 200, "", ok)
 			case "/upload":
 				mgr.Reply(e.ID, 200, "", []byte(fmt.Sprint(len(e.Body))))
 			default:
