@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,14 +80,15 @@ type Figures struct {
 	Oversized         int64 // oversized requests sent
 	Oversized413      int64 // answered 413
 	OversizedNo413    int64 // answered otherwise or not at all (report-only until limits land)
+	Truncated         int64 // requests the server got cut short, as if whole (report-only until limits land)
 	FDsBefore         int
 	FDsAfter          int
-	RSSStart          int64 // KiB
-	RSSMiddle         int64
-	RSSEnd            int64
-	RSSPeakFirst      int64   // highest RSS of the first half, after the warm-up
-	RSSPeakSecond     int64   // highest RSS of the second half
-	RSSGrowthPct      float64 // second half's peak over the first half's
+	RSSStart          int64   // KiB, each the median of a window (see Run)
+	RSSMiddle         int64   // the window ending at half time
+	RSSEnd            int64   // the window ending at the end
+	RSSPeakFirst      int64   // highest sample of the first half, after the warm-up
+	RSSPeakSecond     int64   // highest sample of the second half
+	RSSGrowthPct      float64 // end over middle
 }
 
 // Main is `go tool mage soak`.
@@ -118,8 +120,9 @@ func Check(f *Figures) error {
 	if WakeupDropsGate && (f.WakeupsDropped != 0 || f.WakeupsOutOfOrder != 0) {
 		missed = append(missed, fmt.Sprintf("%d dropped and %d out-of-order wakeups", f.WakeupsDropped, f.WakeupsOutOfOrder))
 	}
-	if OversizedGate && f.OversizedNo413 != 0 {
-		missed = append(missed, fmt.Sprintf("%d of %d oversized requests got no 413", f.OversizedNo413, f.Oversized))
+	if OversizedGate && (f.OversizedNo413 != 0 || f.Truncated != 0) {
+		missed = append(missed, fmt.Sprintf("%d of %d oversized requests got no 413; %d arrived truncated",
+			f.OversizedNo413, f.Oversized, f.Truncated))
 	}
 	if f.FDsAfter != f.FDsBefore {
 		missed = append(missed, fmt.Sprintf("open fds %d after, %d before", f.FDsAfter, f.FDsBefore))
@@ -181,38 +184,41 @@ func Run(ctx context.Context, lib string, d time.Duration, out io.Writer) (*Figu
 	l.start(lctx, &wg)
 
 	// RSS is sampled every 250 ms. Single samples swing with Go's garbage
-	// collector and the 4 MB uploads, so growth compares peaks: the highest
-	// RSS of the second half against the highest of the first (after a
-	// warm-up in which buffers and pools reach their working size). A leak
-	// raises every peak; a sawtooth does not.
+	// collector and each 4 MB upload's buffers, so each figure is the median
+	// of a window of max(d/10, 3s) samples: start right after a warm-up in
+	// which buffers and pools reach their working size, middle ending at
+	// d/2, end ending at d. Growth is end over middle; the peaks of each
+	// half are printed too.
 	warm := min(5*time.Second, d/6)
+	win := max(d/10, 3*time.Second)
 	begin := time.Now()
-	var peak1, peak2 int64
+	var startW, midW, endW []int64
 	for tick := time.NewTicker(250 * time.Millisecond); ctx.Err() == nil && time.Since(begin) < d; <-tick.C {
 		r, err := rss(pid)
 		if err != nil {
 			return nil, err
 		}
-		switch el := time.Since(begin); {
-		case el < warm:
-		case el < d/2:
-			if f.RSSStart == 0 {
-				f.RSSStart = r
-			}
-			peak1 = max(peak1, r)
-		default:
-			if f.RSSMiddle == 0 {
-				f.RSSMiddle = r
-			}
-			peak2 = max(peak2, r)
+		el := time.Since(begin)
+		if el >= warm && el < warm+win {
+			startW = append(startW, r)
 		}
-		f.RSSEnd = r
+		if el >= d/2-win && el < d/2 {
+			midW = append(midW, r)
+		}
+		if el >= d-win {
+			endW = append(endW, r)
+		}
+		if el >= warm && el < d/2 {
+			f.RSSPeakFirst = max(f.RSSPeakFirst, r)
+		} else if el >= d/2 {
+			f.RSSPeakSecond = max(f.RSSPeakSecond, r)
+		}
 	}
 	stop()
 	wg.Wait()
-	f.RSSPeakFirst, f.RSSPeakSecond = peak1, peak2
-	if peak1 > 0 {
-		f.RSSGrowthPct = float64(peak2-peak1) * 100 / float64(peak1)
+	f.RSSStart, f.RSSMiddle, f.RSSEnd = median(startW), median(midW), median(endW)
+	if f.RSSMiddle > 0 {
+		f.RSSGrowthPct = float64(f.RSSEnd-f.RSSMiddle) * 100 / float64(f.RSSMiddle)
 	}
 
 	// The senders stop; wakeups still in flight arrive; then sent and
@@ -235,6 +241,7 @@ func Run(ctx context.Context, lib string, d time.Duration, out io.Writer) (*Figu
 	}
 	f.WakeupsSent, f.WakeupErrors, f.WakeupsOutOfOrder = s.WakeupsSent, s.WakeupErrors, s.WakeupsOutOfOrd
 	f.WakeupsDropped = s.WakeupsSent - s.WakeupsReceived
+	f.Truncated = s.Truncated
 
 	// Every connection the load opened is closed by now or soon.
 	deadline := time.Now().Add(15 * time.Second)
@@ -260,6 +267,7 @@ func print(out io.Writer, f *Figures) {
 		{"wakeups_sent", f.WakeupsSent}, {"wakeup_errors", f.WakeupErrors},
 		{"dropped_wakeups", f.WakeupsDropped}, {"out_of_order_wakeups", f.WakeupsOutOfOrder},
 		{"oversized_requests", f.Oversized}, {"oversized_413", f.Oversized413}, {"oversized_no_413", f.OversizedNo413},
+		{"truncated_requests", f.Truncated},
 		{"fds_before", f.FDsBefore}, {"fds_after", f.FDsAfter},
 		{"rss_start_kib", f.RSSStart}, {"rss_middle_kib", f.RSSMiddle}, {"rss_end_kib", f.RSSEnd},
 		{"rss_peak_first_half_kib", f.RSSPeakFirst}, {"rss_peak_second_half_kib", f.RSSPeakSecond},
@@ -267,6 +275,15 @@ func print(out io.Writer, f *Figures) {
 	} {
 		fmt.Fprintf(out, "soak %s %v\n", kv.k, kv.v)
 	}
+}
+
+func median(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -277,7 +294,7 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 type serverStats struct {
-	WakeupsSent, WakeupErrors, WakeupsReceived, WakeupsOutOfOrd int64
+	WakeupsSent, WakeupErrors, WakeupsReceived, WakeupsOutOfOrd, Truncated int64
 }
 
 func stats(base string) (serverStats, error) {

@@ -105,7 +105,15 @@ static void server_http(const struct mg_ffi_event *e) {
   } else if (strcmp(uri, "/close") == 0) {
     CHECK(mg_ffi_close(M, e->id, 1) == 0);
   } else {
-    CHECK(mg_ffi_http_reply(M, e->id, 404, NULL, "no", 2) == 0);
+    int32_t rc = mg_ffi_http_reply(M, e->id, 404, NULL, "no", 2);
+    // mongoose 7.22 hands over an oversized request cut at 3 MB as it
+    // closes the connection: the reply then finds no connection.
+    if (strcmp(uri, "/upload") == 0 && rc == MG_FFI_ERR_NOCONN) {
+      fprintf(stderr, "note: a 4 MB upload arrived cut to %llu bytes on a closing connection\n",
+              (unsigned long long) e->body.len);
+    } else {
+      CHECK(rc == 0);
+    }
   }
 }
 
@@ -255,6 +263,34 @@ static void ws_client(void) {
   CHECK(mg_ffi_close(M, id, 1) == 0);
   CHECK(mg_ffi_close(M, id, 1) == MG_FFI_ERR_NOCONN);  // closed already
   poll_once(0);
+}
+
+// A 4 MB upload, more than mongoose buffers today: the server closes the
+// connection (or, once request limits land, answers 413). Either way,
+// nothing may leak.
+static void oversized(void) {
+  static const char head[] = "POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4194304\r\n\r\n";
+  size_t n = 4u << 20;
+  char *body = calloc(1, n);
+  char url[128];
+  uint64_t id = 0;
+  int connects = S.connects;
+  time_t end = time(NULL) + 60;
+  port_url(url, sizeof(url), "tcp", l_http, "");
+  S.read_len = 0;
+  CHECK(body != NULL);
+  CHECK(mg_ffi_connect(M, MG_FFI_TCP, url, NULL, 0, NULL, NULL, 0, NULL, 0, &id) == 0);
+  watch(id);
+  CHECK(wait_for(&S.connects, connects + 1));
+  CHECK(mg_ffi_send(M, id, head, sizeof(head) - 1) == 0);
+  CHECK(mg_ffi_send(M, id, body, n) == 0);
+  while (!S.watch_closed && S.read_len == 0 && time(NULL) < end) poll_once(10);
+  if (S.read_len > 0) fprintf(stderr, "oversized upload answered: %.40s\n", S.read);
+  CHECK(S.watch_closed || S.read_len > 0);
+  if (!S.watch_closed) CHECK(mg_ffi_close(M, id, 1) == 0);
+  watch(0);
+  poll_once(0);
+  free(body);
 }
 
 // An echo round trip on a raw client (TCP, TLS or UDP).
@@ -425,6 +461,7 @@ int main(int argc, char **argv) {
     CHECK(S.closes > closes);
   }
   ws_client();
+  oversized();
 
   // TLS: verified client, client without CA, wrong CA (refused), mutual TLS.
   CHECK(http_get("https", l_https, "/reply", ca, ca_len, NULL, 0, NULL, 0) == 200 && strcmp(S.body, "hello") == 0);
