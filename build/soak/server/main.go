@@ -32,7 +32,7 @@ type Stats struct {
 
 var st struct {
 	sent, errs, recv, outOfOrder, errEvents, truncated atomic.Int64
-	stopped                                 atomic.Bool // /stop-wakeups: the senders end
+	stopped                                            atomic.Bool // /stop-wakeups: the senders end
 }
 
 func main() {
