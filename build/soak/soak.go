@@ -183,9 +183,10 @@ func Run(ctx context.Context, lib string, d time.Duration, out io.Writer) (*Figu
 	var wg sync.WaitGroup
 	l.start(lctx, &wg)
 
-	// RSS is sampled every 250 ms. Single samples swing with Go's garbage
-	// collector and each 4 MB upload's buffers, so each figure is the median
-	// of a window of max(d/10, 3s) samples: start right after a warm-up in
+	// RSS is sampled every 500 ms, each time after the server has run its
+	// garbage collector and returned free memory to the OS. Samples still
+	// swing with the uploads in flight, so each figure is the median of a
+	// window of max(d/10, 3s) samples: start right after a warm-up in
 	// which buffers and pools reach their working size, middle ending at
 	// d/2, end ending at d. Growth is end over middle; the peaks of each
 	// half are printed too.
@@ -193,7 +194,13 @@ func Run(ctx context.Context, lib string, d time.Duration, out io.Writer) (*Figu
 	win := max(d/10, 3*time.Second)
 	begin := time.Now()
 	var startW, midW, endW []int64
-	for tick := time.NewTicker(250 * time.Millisecond); ctx.Err() == nil && time.Since(begin) < d; <-tick.C {
+	gc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for tick := time.NewTicker(500 * time.Millisecond); ctx.Err() == nil && time.Since(begin) < d; <-tick.C {
+		resp, err := gc.Get(l.http + "/gc")
+		if err != nil {
+			return nil, fmt.Errorf("soak server /gc: %w", err)
+		}
+		resp.Body.Close()
 		r, err := rss(pid)
 		if err != nil {
 			return nil, err
