@@ -181,48 +181,41 @@ func Run(ctx context.Context, lib string, d time.Duration, out io.Writer) (*Figu
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
+	l.begin, l.pid = time.Now(), pid
 	l.start(lctx, &wg)
 
-	// RSS is sampled every 500 ms, each time after the server has run its
-	// garbage collector and returned free memory to the OS. Samples still
-	// swing with the uploads in flight, so each figure is the median of a
-	// window of max(d/10, 3s) samples: start right after a warm-up in
-	// which buffers and pools reach their working size, middle ending at
-	// d/2, end ending at d. Growth is end over middle; the peaks of each
-	// half are printed too.
-	warm := min(5*time.Second, d/6)
-	win := max(d/10, 3*time.Second)
-	begin := time.Now()
-	var startW, midW, endW []int64
-	gc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	for tick := time.NewTicker(500 * time.Millisecond); ctx.Err() == nil && time.Since(begin) < d; <-tick.C {
-		resp, err := gc.Get(l.http + "/gc")
-		if err != nil {
-			return nil, fmt.Errorf("soak server /gc: %w", err)
-		}
-		resp.Body.Close()
-		r, err := rss(pid)
-		if err != nil {
-			return nil, err
-		}
-		el := time.Since(begin)
-		if el >= warm && el < warm+win {
-			startW = append(startW, r)
-		}
-		if el >= d/2-win && el < d/2 {
-			midW = append(midW, r)
-		}
-		if el >= d-win {
-			endW = append(endW, r)
-		}
-		if el >= warm && el < d/2 {
-			f.RSSPeakFirst = max(f.RSSPeakFirst, r)
-		} else if el >= d/2 {
-			f.RSSPeakSecond = max(f.RSSPeakSecond, r)
-		}
-	}
+	// RSS is sampled right after each oversized upload ends, once the
+	// server has run its garbage collector and returned free memory to the
+	// OS: an upload in flight holds some 13 MB (mongoose's 3 MB receive
+	// buffer, the glue's batch, the Go copy), so samples taken at random
+	// moments swing by that much. Each figure is the median of the samples
+	// in a window of max(d/6, 5s): start right after a warm-up in which
+	// buffers and pools reach their working size, middle ending at d/2, end
+	// ending at d. Growth is end over middle.
+	sleep(ctx, d)
 	stop()
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	warm, win := min(5*time.Second, d/6), max(d/6, 5*time.Second)
+	var startW, midW, endW []int64
+	for _, smp := range l.samples {
+		if smp.at >= warm && smp.at < warm+win {
+			startW = append(startW, smp.kib)
+		}
+		if smp.at >= d/2-win && smp.at < d/2 {
+			midW = append(midW, smp.kib)
+		}
+		if smp.at >= d-win {
+			endW = append(endW, smp.kib)
+		}
+		if smp.at >= warm && smp.at < d/2 {
+			f.RSSPeakFirst = max(f.RSSPeakFirst, smp.kib)
+		} else if smp.at >= d/2 {
+			f.RSSPeakSecond = max(f.RSSPeakSecond, smp.kib)
+		}
+	}
 	f.RSSStart, f.RSSMiddle, f.RSSEnd = median(startW), median(midW), median(endW)
 	if f.RSSMiddle > 0 {
 		f.RSSGrowthPct = float64(f.RSSEnd-f.RSSMiddle) * 100 / float64(f.RSSMiddle)
@@ -378,6 +371,15 @@ type load struct {
 	f               *Figures
 	mu              sync.Mutex
 	firstErrs       []string
+
+	begin   time.Time
+	pid     int
+	samples []sample // RSS after each upload; only the uploader appends
+}
+
+type sample struct {
+	at  time.Duration // since begin
+	kib int64
 }
 
 func (l *load) ok() { atomic.AddInt64(&l.f.Requests, 1) }
@@ -524,10 +526,26 @@ func (l *load) oversized(ctx context.Context) {
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusRequestEntityTooLarge {
 			atomic.AddInt64(&l.f.Oversized413, 1)
+			l.sampleRSS(ctx)
 			return
 		}
 	}
 	if ctx.Err() == nil {
 		atomic.AddInt64(&l.f.OversizedNo413, 1)
+	}
+	l.sampleRSS(ctx)
+}
+
+// sampleRSS records the server's RSS after its garbage collector has run.
+func (l *load) sampleRSS(ctx context.Context) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", l.http+"/gc", nil)
+	resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	if err != nil {
+		l.fail(ctx, "gc", err)
+		return
+	}
+	resp.Body.Close()
+	if r, err := rss(l.pid); err == nil && ctx.Err() == nil {
+		l.samples = append(l.samples, sample{time.Since(l.begin), r})
 	}
 }
