@@ -254,11 +254,11 @@ func Run(ctx context.Context, lib string, d time.Duration, out io.Writer) (*Figu
 		}
 		sleep(ctx, 200*time.Millisecond)
 	}
-	print(out, f)
+	printFigures(out, f)
 	return f, nil
 }
 
-func print(out io.Writer, f *Figures) {
+func printFigures(out io.Writer, f *Figures) {
 	for _, kv := range []struct {
 		k string
 		v any
