@@ -11,6 +11,8 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
+	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
+	"github.com/mongoose-ffi/mongoose-ffi/build/soak"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
@@ -70,6 +72,12 @@ func Reproducible(ctx context.Context) error {
 	mg.SerialCtxDeps(ctx, Sources, Zig)
 	return pipeline.Run(ctx, pipeline.Reproducible{})
 }
+
+// Fuzz runs every fuzz target for MONGOOSE_FFI_FUZZTIME each (default 60s).
+func Fuzz(ctx context.Context) error { return fuzz.Main(ctx) }
+
+// Soak runs the Go binding's server under mixed load for MONGOOSE_FFI_SOAK (default 60s).
+func Soak(ctx context.Context) error { return soak.Main(ctx) }
 
 // Docker runs the kit in its toolchain image (docker or podman; CONTAINER_ENGINE overrides).
 type Docker mg.Namespace

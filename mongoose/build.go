@@ -39,6 +39,9 @@ var (
 	tlsH []byte
 )
 
+// Header is the glue's public header, the single description of the ABI.
+func Header() []byte { return slices.Clone(glueH) }
+
 // recipe is bumped whenever the steps below change what they produce.
 const recipe = 7
 

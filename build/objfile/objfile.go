@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"debug/macho"
 	"debug/pe"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -88,16 +89,29 @@ func parseArchive(data []byte, path string) ([]Member, error) {
 // Describe names an object file's format and architecture, e.g. "ELF x86-64".
 func Describe(data []byte) (target.Format, string, error) {
 	r := bytes.NewReader(data)
-	if f, err := elf.NewFile(r); err == nil {
+	f, elfErr := elf.NewFile(r)
+	if elfErr == nil {
 		return target.ELF, elfArch(f.Machine), nil
 	}
-	if f, err := macho.NewFile(r); err == nil {
-		return target.MachO, machoArch(f.Cpu), nil
+	m, machoErr := macho.NewFile(r)
+	if machoErr == nil {
+		return target.MachO, machoArch(m.Cpu), nil
 	}
-	if f, err := pe.NewFile(r); err == nil {
-		return target.PE, peArch(f.Machine), nil
+	p, peErr := pe.NewFile(r)
+	if peErr == nil {
+		return target.PE, peArch(p.Machine), nil
 	}
-	return "", "", fmt.Errorf("not an ELF, COFF or Mach-O object")
+	// A file that starts like one format but does not parse is corrupt (or
+	// truncated): say which reader refused it and why.
+	switch {
+	case bytes.HasPrefix(data, []byte("\x7fELF")):
+		return "", "", fmt.Errorf("corrupt or truncated ELF file: %w", elfErr)
+	case len(data) >= 4 && (binary.LittleEndian.Uint32(data)|1 == macho.Magic64 || binary.BigEndian.Uint32(data)|1 == macho.Magic64):
+		return "", "", fmt.Errorf("corrupt or truncated Mach-O file: %w", machoErr)
+	case bytes.HasPrefix(data, []byte("MZ")):
+		return "", "", fmt.Errorf("corrupt or truncated PE file: %w", peErr)
+	}
+	return "", "", fmt.Errorf("not an ELF, COFF or Mach-O object (%d bytes starting % x)", len(data), data[:min(len(data), 4)])
 }
 
 // CheckArchive checks that every object in a static archive is of the

@@ -10,6 +10,7 @@ import (
 
 	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -50,6 +51,10 @@ func (Test) Run(ctx context.Context, s *State) error {
 		if err := testrun.Go(ctx, s.Out, m, env, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
 			return err
 		}
+	}
+	// Each fuzz target briefly (MONGOOSE_FFI_TEST_FUZZTIME); `mage fuzz` runs longer.
+	if err := fuzz.Short(ctx, s.Out, env...); err != nil {
+		return err
 	}
 	ran, skipped := 0, 0
 	for _, t := range crossTargets(s.Out, target.All(), s.Config.Targets) {

@@ -49,6 +49,9 @@ func readPE(data []byte, l *Library) error {
 		}
 		n := binary.LittleEndian.Uint32(ed[24:])     // NumberOfNames
 		names := binary.LittleEndian.Uint32(ed[32:]) // AddressOfNames
+		if n > uint32(len(data)/4) {
+			return fmt.Errorf("export directory claims %d names, more than the file can hold", n)
+		}
 		table, err := rva(f, names, 4*n)
 		if err != nil {
 			return err
@@ -76,19 +79,20 @@ func readPE(data []byte, l *Library) error {
 	return nil
 }
 
-// rva reads n bytes at a relative virtual address.
+// rva reads n bytes at a relative virtual address. Sums are 64-bit: a
+// corrupt header must not wrap around into a valid range.
 func rva(f *pe.File, addr, n uint32) ([]byte, error) {
 	for _, s := range f.Sections {
-		if addr >= s.VirtualAddress && addr+n <= s.VirtualAddress+max(s.VirtualSize, s.Size) {
+		if addr >= s.VirtualAddress && uint64(addr)+uint64(n) <= uint64(s.VirtualAddress)+uint64(max(s.VirtualSize, s.Size)) {
 			data, err := s.Data()
 			if err != nil {
 				return nil, err
 			}
-			off := addr - s.VirtualAddress
-			if off+n > uint32(len(data)) {
+			off := uint64(addr - s.VirtualAddress)
+			if off+uint64(n) > uint64(len(data)) {
 				return nil, fmt.Errorf("RVA %#x+%d beyond section %s's data", addr, n, s.Name)
 			}
-			return data[off : off+n], nil
+			return data[off : off+uint64(n)], nil
 		}
 	}
 	return nil, fmt.Errorf("RVA %#x is in no section", addr)
@@ -96,10 +100,13 @@ func rva(f *pe.File, addr, n uint32) ([]byte, error) {
 
 func cstring(f *pe.File, addr uint32) (string, error) {
 	for _, s := range f.Sections {
-		if addr >= s.VirtualAddress && addr < s.VirtualAddress+max(s.VirtualSize, s.Size) {
+		if addr >= s.VirtualAddress && uint64(addr) < uint64(s.VirtualAddress)+uint64(max(s.VirtualSize, s.Size)) {
 			data, err := s.Data()
 			if err != nil {
 				return "", err
+			}
+			if uint64(addr-s.VirtualAddress) >= uint64(len(data)) {
+				return "", fmt.Errorf("name at RVA %#x beyond section %s's data", addr, s.Name)
 			}
 			b := data[addr-s.VirtualAddress:]
 			if i := bytes.IndexByte(b, 0); i >= 0 {
@@ -198,6 +205,9 @@ func exportTrie(trie []byte) ([]string, error) {
 		}
 		if info > 0 {
 			names = append(names, n.prefix)
+		}
+		if info >= uint64(len(trie)-p) { // also keeps p from overflowing
+			return nil, fmt.Errorf("export trie truncated")
 		}
 		p += int(info)
 		if p >= len(trie) {

@@ -30,6 +30,11 @@ func Open(file string) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parse(file, data)
+}
+
+// parse reads a shared library's bytes; file names it in errors.
+func parse(file string, data []byte) (*Library, error) {
 	format, arch, err := objfile.Describe(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)

@@ -914,6 +914,9 @@ int32_t mg_ffi_send(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
   size_t before;
   if (c == NULL) return MG_FFI_ERR_NOCONN;
   if (buf == NULL && len > 0) return MG_FFI_ERR_ARG;
+  // mongoose takes an empty datagram's 0 bytes sent for a failure and
+  // closes the socket (a listener too): refuse it instead.
+  if (c->is_udp && len == 0) return MG_FFI_ERR_ARG;
   before = c->send.len;
   if (!mg_send(c, buf, (size_t) len)) return MG_FFI_ERR_SEND;
   flush(c, before);

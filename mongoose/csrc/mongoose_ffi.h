@@ -166,6 +166,7 @@ MG_FFI_API int32_t mg_ffi_addr(struct mg_ffi_mgr *m, uint64_t id,
 // itself; otherwise (TLS, a full socket) they are queued and sent by polls.
 
 // Raw bytes: TCP stream, UDP datagram (to the last sender on a listener).
+// An empty UDP datagram is refused (MG_FFI_ERR_ARG).
 MG_FFI_API int32_t mg_ffi_send(struct mg_ffi_mgr *m, uint64_t id,
                                const void *buf, uint64_t len);
 // how: 0 graceful (send what is queued, then close), 1 immediate.

@@ -1,0 +1,145 @@
+package memcheck
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/hostlib"
+	"github.com/mongoose-ffi/mongoose-ffi/build/zig/zigtest"
+	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
+)
+
+func TestParse(t *testing.T) {
+	s, err := Parse("==1== definitely lost: 1,024 bytes in 2 blocks\n==1== ERROR SUMMARY: 3 errors from 2 contexts")
+	if err != nil || s.Errors != 3 || s.DefinitelyLost != 1024 {
+		t.Errorf("Parse = %+v, %v", s, err)
+	}
+	if _, err := Parse("valgrind: cannot start"); err == nil {
+		t.Error("a log without a summary parsed")
+	}
+}
+
+// writePKI writes a CA, a certificate for localhost and 127.0.0.1 (server
+// and client use, for mutual TLS) with its key, and an unrelated CA.
+func writePKI(t *testing.T, dir string) {
+	t.Helper()
+	newCA := func(cn string) (*x509.Certificate, *ecdsa.PrivateKey, []byte) {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := x509.ParseCertificate(der)
+		return c, k, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	}
+	ca, caKey, caPEM := newCA("memcheck CA")
+	_, _, otherPEM := newCA("other CA")
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, _ := x509.MarshalECPrivateKey(k)
+	for name, b := range map[string][]byte{
+		"ca.pem": caPEM, "other-ca.pem": otherPEM,
+		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestGlueUnderValgrind compiles the driver against the library built for
+// this machine and runs it under valgrind. Where valgrind is not installed
+// it skips loudly (.ci/prereqs and the image install it).
+func TestGlueUnderValgrind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED: -short: builds the library and runs valgrind")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skipf("SKIPPED: valgrind runs on Linux; this is %s", runtime.GOOS)
+	}
+	vg, err := exec.LookPath("valgrind")
+	if err != nil {
+		msg := "SKIPPED: valgrind is not installed (Debian: apt-get install valgrind; .ci/prereqs does it)"
+		fmt.Fprintln(os.Stderr, "\n*** "+msg)
+		t.Skip(msg)
+	}
+	work := t.TempDir()
+	lib, err := hostlib.Build(context.Background(), filepath.Join(work, "out"), io.Discard)
+	if err != nil {
+		if strings.Contains(err.Error(), "cannot obtain mongoose") {
+			t.Skip("SKIPPED: mongoose's source is not available: set MONGOOSE_SRC (see README)\n" + err.Error())
+		}
+		t.Fatal(err)
+	}
+	tg, err := hostlib.Target()
+	if err != nil {
+		t.Fatal(err)
+	}
+	libDir := filepath.Dir(lib)
+	if err := os.WriteFile(filepath.Join(work, "memcheck.c"), Driver(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// -O1 -g and no sanitizers: zig's defaults may add UBSan traps, which
+	// valgrind would see as illegal instructions, not as the bugs they are.
+	zigtest.Run(t, work, "cc", "-target", tg.Zig, "-std=c11", "-O1", "-g", "-fno-sanitize=all", "-fno-lto",
+		"-Wall", "-Werror", "-I", libDir, "memcheck.c", lib, "-Wl,-rpath,"+libDir, "-lpthread", "-o", "memcheck")
+	pems, root := filepath.Join(work, "pem"), filepath.Join(work, "www")
+	os.Mkdir(pems, 0o755)
+	os.Mkdir(root, 0o755)
+	writePKI(t, pems)
+	os.WriteFile(filepath.Join(root, "hello.txt"), []byte("hello file\n"), 0o644)
+
+	cmd := exec.Command(vg, ValgrindArgs(filepath.Join(work, "memcheck"), pems, root)...)
+	cmd.Dir = work
+	out, err := cmd.CombinedOutput()
+	log := string(out)
+	s, perr := Parse(log)
+	t.Logf("valgrind: %d errors, %d bytes definitely lost", s.Errors, s.DefinitelyLost)
+	if err != nil || perr != nil || s.Errors != 0 || s.DefinitelyLost != 0 || !strings.Contains(log, "memcheck: 0 failed checks") {
+		t.Fatalf("valgrind memcheck failed (exit: %v; summary: %+v %v):\n%s", err, s, perr, log)
+	}
+}
+
+// TestDriverCallsEveryFunction keeps the driver complete: every function
+// mongoose_ffi.h declares is called in csrc/memcheck.c.
+func TestDriverCallsEveryFunction(t *testing.T) {
+	decl := regexp.MustCompile(`MG_FFI_API [^(]*?\b(mg_ffi_\w+)\(`)
+	names := decl.FindAllStringSubmatch(string(mongoose.Header()), -1)
+	if len(names) < 25 {
+		t.Fatalf("found only %d functions in mongoose_ffi.h", len(names))
+	}
+	for _, m := range names {
+		if !regexp.MustCompile(`\b` + m[1] + `\(`).Match(Driver()) {
+			t.Errorf("the driver never calls %s", m[1])
+		}
+	}
+}
