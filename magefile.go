@@ -9,9 +9,9 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
-	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
 	"github.com/mongoose-ffi/mongoose-ffi/build/soak"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
