@@ -36,13 +36,13 @@ func (e *cEvent) headerSlice() []cHeader {
 	return unsafe.Slice(e.headers, e.nheaders)
 }
 
-// hot are the entry points called per request, by address: purego.SyscallN
+// entryPoints are the entry points called per request, by address: purego.SyscallN
 // costs a fraction of a reflection-built function's call.
-type hot struct {
+type entryPoints struct {
 	poll, send, reply, chunk, wsSend uintptr
 }
 
-func (h *hot) register(lib uintptr) error {
+func (h *entryPoints) register(lib uintptr) error {
 	for name, p := range map[string]*uintptr{"mg_ffi_poll": &h.poll, "mg_ffi_send": &h.send,
 		"mg_ffi_http_reply": &h.reply, "mg_ffi_http_chunk": &h.chunk, "mg_ffi_ws_send": &h.wsSend} {
 		var err error

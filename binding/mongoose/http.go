@@ -14,9 +14,9 @@ import (
 
 // Run polls until ctx is done, handing every event to handle. It returns
 // ctx's error, or the first poll error.
-func (g *Manager) Run(ctx context.Context, handle func(*Event)) error {
+func (mgr *Manager) Run(ctx context.Context, handle func(*Event)) error {
 	for ctx.Err() == nil {
-		events, err := g.Poll(50 * time.Millisecond)
+		events, err := mgr.Poll(50 * time.Millisecond)
 		if err != nil {
 			return err
 		}
@@ -34,7 +34,7 @@ func (g *Manager) Run(ctx context.Context, handle func(*Event)) error {
 // the handler returns; Flush switches to a chunked response. On TLS, r.TLS
 // holds the connection's details (Manager.TLSInfo); hand the function every
 // event, so that it forgets a connection's at its EvClose.
-func (g *Manager) HTTPHandler(h http.Handler) func(*Event) {
+func (mgr *Manager) HTTPHandler(h http.Handler) func(*Event) {
 	states := tlsStates{}
 	return func(e *Event) {
 		if e.Type == EvClose {
@@ -43,16 +43,16 @@ func (g *Manager) HTTPHandler(h http.Handler) func(*Event) {
 		if e.Type != EvHTTPMsg || e.Flags&FlagClient != 0 {
 			return
 		}
-		w := &responseWriter{g: g, id: e.ID, header: http.Header{}, head: e.Method == http.MethodHead}
-		r, err := g.request(e, states)
+		w := &responseWriter{mgr: mgr, id: e.ID, header: http.Header{}, head: e.Method == http.MethodHead}
+		r, err := mgr.request(e, states)
 		if err != nil {
-			g.Reply(e.ID, http.StatusBadRequest, "Content-Type: text/plain\r\n", []byte(err.Error()+"\n"))
+			mgr.Reply(e.ID, http.StatusBadRequest, "Content-Type: text/plain\r\n", []byte(err.Error()+"\n"))
 			return
 		}
 		if !serve(h, w, r) {
 			// Like net/http: a panicking handler gets no normal response.
 			if w.chunked {
-				g.CloseConn(e.ID, true)
+				mgr.CloseConn(e.ID, true)
 				return
 			}
 			w.header, w.status, w.wrote = http.Header{}, http.StatusInternalServerError, true
@@ -74,7 +74,7 @@ func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (ok bool) {
 }
 
 // request builds the *http.Request a handler sees.
-func (g *Manager) request(e *Event, states tlsStates) (*http.Request, error) {
+func (mgr *Manager) request(e *Event, states tlsStates) (*http.Request, error) {
 	target := e.URI
 	if e.Query != "" {
 		target += "?" + e.Query
@@ -101,14 +101,14 @@ func (g *Manager) request(e *Event, states tlsStates) (*http.Request, error) {
 	conn := strings.ToLower(r.Header.Get("Connection"))
 	r.Close = strings.Contains(conn, "close") || (minor == 0 && major == 1 && !strings.Contains(conn, "keep-alive"))
 	if e.Flags&FlagTLS != 0 {
-		r.TLS = states.get(g, e.ID)
+		r.TLS = states.get(mgr, e.ID)
 		u.Scheme = "https"
 	}
 	return r.WithContext(context.Background()), nil
 }
 
 type responseWriter struct {
-	g       *Manager
+	mgr     *Manager
 	id      uint64
 	header  http.Header
 	status  int
@@ -135,7 +135,7 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	}
 	if w.chunked {
 		if len(b) > 0 {
-			w.err = w.g.Chunk(w.id, b)
+			w.err = w.mgr.Chunk(w.id, b)
 		}
 		return len(b), w.err
 	}
@@ -151,12 +151,12 @@ func (w *responseWriter) Flush() {
 	}
 	if !w.chunked {
 		w.chunked = true
-		if w.err = w.g.ReplyChunked(w.id, w.status, w.headerBlock()); w.err != nil {
+		if w.err = w.mgr.ReplyChunked(w.id, w.status, w.headerBlock()); w.err != nil {
 			return
 		}
 	}
 	if w.body.Len() > 0 {
-		w.err = w.g.Chunk(w.id, w.body.Bytes())
+		w.err = w.mgr.Chunk(w.id, w.body.Bytes())
 		w.body.Reset()
 	}
 }
@@ -165,10 +165,10 @@ func (w *responseWriter) finish() {
 	w.WriteHeader(http.StatusOK)
 	if w.chunked {
 		w.Flush()
-		w.g.Chunk(w.id, nil)
+		w.mgr.Chunk(w.id, nil)
 		return
 	}
-	w.g.Reply(w.id, w.status, w.headerBlock(), w.body.Bytes())
+	w.mgr.Reply(w.id, w.status, w.headerBlock(), w.body.Bytes())
 }
 
 // headerBlock renders the headers as "Name: value\r\n" lines, leaving out

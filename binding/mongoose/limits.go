@@ -49,12 +49,12 @@ const (
 
 // SetLimits changes the manager's limits; they apply to connections
 // already open too.
-func (g *Manager) SetLimits(l Limits) error {
-	if g.m == 0 {
+func (mgr *Manager) SetLimits(l Limits) error {
+	if mgr.m == 0 {
 		return errClosed
 	}
-	if g.lib.fn.setLimit == 0 {
-		return fmt.Errorf("mongoose: %s has no limits (mg_ffi_set_limit): use a library from the same release as this binding", g.lib.Path)
+	if mgr.lib.funcs.setLimit == 0 {
+		return fmt.Errorf("mongoose: %s has no limits (mg_ffi_set_limit): use a library from the same release as this binding", mgr.lib.Path)
 	}
 	size := l.MaxRequestSize
 	if size == 0 {
@@ -76,7 +76,7 @@ func (g *Manager) SetLimits(l Limits) error {
 		which int32
 		v     uint64
 	}{{limitRequestSize, uint64(size)}, {limitRequestMS, ms(l.RequestTimeout, DefaultRequestTimeout)}, {limitIdleMS, ms(l.IdleTimeout, DefaultIdleTimeout)}} {
-		if err := g.lib.check("set limit", call(g.lib.fn.setLimit, g.m, uintptr(s.which), uintptr(s.v))); err != nil {
+		if err := mgr.lib.check("set limit", call(mgr.lib.funcs.setLimit, mgr.m, uintptr(s.which), uintptr(s.v))); err != nil {
 			return err
 		}
 	}
@@ -84,16 +84,16 @@ func (g *Manager) SetLimits(l Limits) error {
 }
 
 // Limits returns the limits in force; a time limit that is off is negative.
-func (g *Manager) Limits() (Limits, error) {
-	if g.m == 0 {
+func (mgr *Manager) Limits() (Limits, error) {
+	if mgr.m == 0 {
 		return Limits{}, errClosed
 	}
-	if g.lib.fn.getLimit == 0 {
-		return Limits{}, fmt.Errorf("mongoose: %s has no limits (mg_ffi_get_limit)", g.lib.Path)
+	if mgr.lib.funcs.getLimit == 0 {
+		return Limits{}, fmt.Errorf("mongoose: %s has no limits (mg_ffi_get_limit)", mgr.lib.Path)
 	}
 	var v [3]uint64
 	for i := range v {
-		if err := g.lib.check("get limit", call(g.lib.fn.getLimit, g.m, uintptr(i+1), uintptr(unsafe.Pointer(&v[i])))); err != nil {
+		if err := mgr.lib.check("get limit", call(mgr.lib.funcs.getLimit, mgr.m, uintptr(i+1), uintptr(unsafe.Pointer(&v[i])))); err != nil {
 			return Limits{}, err
 		}
 	}

@@ -33,8 +33,8 @@ type Library struct {
 	Path           string // where it was loaded from
 	Version        string // mongoose's version
 	OpenSSLVersion string // OpenSSL's version string
-	fn             functions
-	hot            hot
+	funcs          functions
+	entries        entryPoints
 }
 
 // Open loads the library. With path "", it tries $MONGOOSE_LIBRARY, then the
@@ -85,11 +85,11 @@ func load(path string) (lib *Library, err error) {
 		return nil, fmt.Errorf("library ABI version %d, this binding speaks %d: use a library and binding from the same release", v, ABIVersion)
 	}
 	lib = &Library{Path: path}
-	lib.fn.register(h)
-	if err := lib.hot.register(h); err != nil {
+	lib.funcs.register(h)
+	if err := lib.entries.register(h); err != nil {
 		return nil, err
 	}
-	lib.Version, lib.OpenSSLVersion = lib.fn.version(), lib.fn.opensslVersion()
+	lib.Version, lib.OpenSSLVersion = lib.funcs.version(), lib.funcs.opensslVersion()
 	return lib, nil
 }
 
@@ -122,7 +122,7 @@ func (l *Library) check(op string, code int32) error {
 	if code >= 0 {
 		return nil
 	}
-	return &Error{Op: op, Code: code, Msg: l.fn.strerror(code)}
+	return &Error{Op: op, Code: code, Msg: l.funcs.strerror(code)}
 }
 
 var errClosed = errors.New("mongoose: manager is closed")

@@ -141,19 +141,19 @@ type Manager struct {
 const yieldEvery = 5 * time.Millisecond
 
 // headers returns a NUL-terminated copy of h, reusing the last one.
-func (g *Manager) headers(h string) *byte {
+func (mgr *Manager) headers(h string) *byte {
 	if h == "" {
 		return nil
 	}
-	if h != g.hdr || g.hdrC == nil {
-		g.hdr, g.hdrC = h, append([]byte(h), 0)
+	if h != mgr.hdr || mgr.hdrC == nil {
+		mgr.hdr, mgr.hdrC = h, append([]byte(h), 0)
 	}
-	return &g.hdrC[0]
+	return &mgr.hdrC[0]
 }
 
 // NewManager makes a manager.
 func (l *Library) NewManager() (*Manager, error) {
-	m := l.fn.mgrNew()
+	m := l.funcs.mgrNew()
 	if m == 0 {
 		return nil, fmt.Errorf("mongoose: cannot create a manager (out of memory or no wakeup pipe)")
 	}
@@ -161,42 +161,42 @@ func (l *Library) NewManager() (*Manager, error) {
 }
 
 // Close frees the manager and closes every connection.
-func (g *Manager) Close() error {
-	if g.m == 0 {
+func (mgr *Manager) Close() error {
+	if mgr.m == 0 {
 		return errClosed
 	}
-	g.closing.Lock()
-	defer g.closing.Unlock()
-	g.lib.fn.mgrFree(g.m)
-	g.m = 0
+	mgr.closing.Lock()
+	defer mgr.closing.Unlock()
+	mgr.lib.funcs.mgrFree(mgr.m)
+	mgr.m = 0
 	return nil
 }
 
 // Poll waits up to timeout for I/O, runs mongoose, and returns the events.
 // The returned slice is reused by the next Poll; the events' strings and
 // bodies stay valid.
-func (g *Manager) Poll(timeout time.Duration) ([]Event, error) {
-	if g.m == 0 {
+func (mgr *Manager) Poll(timeout time.Duration) ([]Event, error) {
+	if mgr.m == 0 {
 		return nil, errClosed
 	}
 	// A goroutine that loops on Poll never reaches the scheduler, which
 	// then treats it as a hog: every 10 ms it takes the processor back from
 	// the C call, and sysmon restarts waking every 20 µs. Yielding now and
 	// then avoids that, and it cut the server's context switches to a third.
-	if now := time.Now(); now.Sub(g.yielded) > yieldEvery {
-		g.yielded = now
+	if now := time.Now(); now.Sub(mgr.yielded) > yieldEvery {
+		mgr.yielded = now
 		runtime.Gosched()
 	}
 	// The out-parameter is a field: the compiler cannot assume a C call
 	// leaves heap memory it reaches through a uintptr alone.
-	n := call(g.lib.hot.poll, g.m, uintptr(int32(timeout/time.Millisecond)), uintptr(unsafe.Pointer(&g.out)))
-	p := g.out
+	n := call(mgr.lib.entries.poll, mgr.m, uintptr(int32(timeout/time.Millisecond)), uintptr(unsafe.Pointer(&mgr.out)))
+	p := mgr.out
 	if n < 0 {
-		return nil, g.lib.check("poll", n)
+		return nil, mgr.lib.check("poll", n)
 	}
-	g.events = g.events[:0]
+	mgr.events = mgr.events[:0]
 	if n == 0 {
-		return g.events, nil
+		return mgr.events, nil
 	}
 	cevs := unsafe.Slice(p, int(n))
 	// All of a batch's bytes live in one C buffer: copy the span once, so
@@ -227,9 +227,9 @@ func (g *Manager) Poll(timeout time.Duration) ([]Event, error) {
 				e.Headers[j] = Header{b.string(h.name), b.string(h.value)}
 			}
 		}
-		g.events = append(g.events, e)
+		mgr.events = append(mgr.events, e)
 	}
-	return g.events, nil
+	return mgr.events, nil
 }
 
 // batch is one Go copy of the C bytes a poll's events point into.
@@ -275,19 +275,19 @@ func (b *batch) string(s cStr) string {
 }
 
 // Listen opens a listener and returns its id. tls may be nil.
-func (g *Manager) Listen(kind Kind, url string, tls *TLS) (uint64, error) {
-	if g.m == 0 {
+func (mgr *Manager) Listen(kind Kind, url string, tls *TLS) (uint64, error) {
+	if mgr.m == 0 {
 		return 0, errClosed
 	}
 	var id uint64
 	t := orEmpty(tls)
-	code := g.lib.fn.listen(g.m, int32(kind), url, ptr(t.Cert), uint64(len(t.Cert)), ptr(t.Key), uint64(len(t.Key)), ptr(t.CA), uint64(len(t.CA)), &id)
-	return id, g.lib.check("listen "+url, code)
+	code := mgr.lib.funcs.listen(mgr.m, int32(kind), url, ptr(t.Cert), uint64(len(t.Cert)), ptr(t.Key), uint64(len(t.Key)), ptr(t.CA), uint64(len(t.CA)), &id)
+	return id, mgr.lib.check("listen "+url, code)
 }
 
 // Connect opens a client connection and returns its id; EvConnect follows.
-func (g *Manager) Connect(kind Kind, url string, tls *TLS) (uint64, error) {
-	if g.m == 0 {
+func (mgr *Manager) Connect(kind Kind, url string, tls *TLS) (uint64, error) {
+	if mgr.m == 0 {
 		return 0, errClosed
 	}
 	var id uint64
@@ -296,9 +296,9 @@ func (g *Manager) Connect(kind Kind, url string, tls *TLS) (uint64, error) {
 	if t.InsecureSkipVerify {
 		flags |= tlsInsecureSkipVerify
 	}
-	code := g.lib.fn.connect(g.m, int32(kind), url, ptr(t.CA), uint64(len(t.CA)), cstring(t.ServerName),
+	code := mgr.lib.funcs.connect(mgr.m, int32(kind), url, ptr(t.CA), uint64(len(t.CA)), cstring(t.ServerName),
 		ptr(t.Cert), uint64(len(t.Cert)), ptr(t.Key), uint64(len(t.Key)), flags, &id)
-	return id, g.lib.check("connect "+url, code)
+	return id, mgr.lib.check("connect "+url, code)
 }
 
 func orEmpty(t *TLS) *TLS {
@@ -308,28 +308,28 @@ func orEmpty(t *TLS) *TLS {
 	return t
 }
 
-func (g *Manager) call(op string, id uint64, f func() int32) error {
-	if g.m == 0 {
+func (mgr *Manager) call(op string, id uint64, f func() int32) error {
+	if mgr.m == 0 {
 		return errClosed
 	}
 	code := f()
 	if code >= 0 {
 		return nil // the hot path: no message is formatted
 	}
-	return g.lib.check(fmt.Sprintf("%s on connection %d", op, id), code)
+	return mgr.lib.check(fmt.Sprintf("%s on connection %d", op, id), code)
 }
 
 // Addr returns a connection's local or remote address as "ip:port"; for a
 // listener on port 0, the local address has the port the OS chose.
-func (g *Manager) Addr(id uint64, remote bool) (string, error) {
+func (mgr *Manager) Addr(id uint64, remote bool) (string, error) {
 	var buf [64]byte
 	var n int32
-	err := g.call("address", id, func() int32 {
+	err := mgr.call("address", id, func() int32 {
 		r := int32(0)
 		if remote {
 			r = 1
 		}
-		n = g.lib.fn.addr(g.m, id, r, &buf[0], uint64(len(buf)))
+		n = mgr.lib.funcs.addr(mgr.m, id, r, &buf[0], uint64(len(buf)))
 		return n
 	})
 	if err != nil {
@@ -339,19 +339,19 @@ func (g *Manager) Addr(id uint64, remote bool) (string, error) {
 }
 
 // Send queues raw bytes (TCP), or one datagram (UDP).
-func (g *Manager) Send(id uint64, b []byte) error {
-	return g.call("send", id, func() int32 {
-		return call(g.lib.hot.send, g.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)))
+func (mgr *Manager) Send(id uint64, b []byte) error {
+	return mgr.call("send", id, func() int32 {
+		return call(mgr.lib.entries.send, mgr.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)))
 	})
 }
 
 // CloseConn closes a connection: after sending what is queued, or at once.
-func (g *Manager) CloseConn(id uint64, immediately bool) error {
+func (mgr *Manager) CloseConn(id uint64, immediately bool) error {
 	how := int32(0)
 	if immediately {
 		how = 1
 	}
-	return g.call("close", id, func() int32 { return g.lib.fn.close(g.m, id, how) })
+	return mgr.call("close", id, func() int32 { return mgr.lib.funcs.close(mgr.m, id, how) })
 }
 
 // Wakeup queues a copy of b for connection id and wakes a waiting Poll,
@@ -360,52 +360,52 @@ func (g *Manager) CloseConn(id uint64, immediately bool) error {
 // delivered, once and in call order, unless the connection closes first.
 // Errors: ErrTooBig past MaxWakeup bytes; ErrBusy when MaxWakeupQueue bytes
 // wait undelivered (poll, then retry); ErrClosed once Close has begun.
-func (g *Manager) Wakeup(id uint64, b []byte) error {
-	g.closing.RLock()
-	defer g.closing.RUnlock()
-	return g.call("wakeup", id, func() int32 { return g.lib.fn.wakeup(g.m, id, ptr(b), uint64(len(b))) })
+func (mgr *Manager) Wakeup(id uint64, b []byte) error {
+	mgr.closing.RLock()
+	defer mgr.closing.RUnlock()
+	return mgr.call("wakeup", id, func() int32 { return mgr.lib.funcs.wakeup(mgr.m, id, ptr(b), uint64(len(b))) })
 }
 
 // Reply sends a whole HTTP response. headers is "Name: value\r\n" lines.
-func (g *Manager) Reply(id uint64, status int, headers string, body []byte) error {
-	return g.call("reply", id, func() int32 {
-		return call(g.lib.hot.reply, g.m, uintptr(id), uintptr(int32(status)), uintptr(unsafe.Pointer(g.headers(headers))),
+func (mgr *Manager) Reply(id uint64, status int, headers string, body []byte) error {
+	return mgr.call("reply", id, func() int32 {
+		return call(mgr.lib.entries.reply, mgr.m, uintptr(id), uintptr(int32(status)), uintptr(unsafe.Pointer(mgr.headers(headers))),
 			uintptr(unsafe.Pointer(ptr(body))), uintptr(len(body)))
 	})
 }
 
 // ReplyChunked starts a chunked HTTP response; send chunks with Chunk and
 // end it with an empty chunk.
-func (g *Manager) ReplyChunked(id uint64, status int, headers string) error {
-	return g.call("reply", id, func() int32 { return g.lib.fn.chunkStart(g.m, id, int32(status), cstring(headers)) })
+func (mgr *Manager) ReplyChunked(id uint64, status int, headers string) error {
+	return mgr.call("reply", id, func() int32 { return mgr.lib.funcs.chunkStart(mgr.m, id, int32(status), cstring(headers)) })
 }
 
 // Chunk sends one chunk; an empty one ends the response.
-func (g *Manager) Chunk(id uint64, b []byte) error {
-	return g.call("chunk", id, func() int32 {
-		return call(g.lib.hot.chunk, g.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)))
+func (mgr *Manager) Chunk(id uint64, b []byte) error {
+	return mgr.call("chunk", id, func() int32 {
+		return call(mgr.lib.entries.chunk, mgr.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)))
 	})
 }
 
 // ServeDir answers the connection's request from this Poll with files under root.
-func (g *Manager) ServeDir(id uint64, root, extraHeaders string) error {
-	return g.call("serve dir", id, func() int32 { return g.lib.fn.serveDir(g.m, id, root, cstring(extraHeaders)) })
+func (mgr *Manager) ServeDir(id uint64, root, extraHeaders string) error {
+	return mgr.call("serve dir", id, func() int32 { return mgr.lib.funcs.serveDir(mgr.m, id, root, cstring(extraHeaders)) })
 }
 
 // ServeFile answers the connection's request from this Poll with one file.
-func (g *Manager) ServeFile(id uint64, path, extraHeaders string) error {
-	return g.call("serve file", id, func() int32 { return g.lib.fn.serveFile(g.m, id, path, cstring(extraHeaders)) })
+func (mgr *Manager) ServeFile(id uint64, path, extraHeaders string) error {
+	return mgr.call("serve file", id, func() int32 { return mgr.lib.funcs.serveFile(mgr.m, id, path, cstring(extraHeaders)) })
 }
 
 // Upgrade turns the connection's request from this Poll into a WebSocket.
-func (g *Manager) Upgrade(id uint64, extraHeaders string) error {
-	return g.call("websocket upgrade", id, func() int32 { return g.lib.fn.wsUpgrade(g.m, id, cstring(extraHeaders)) })
+func (mgr *Manager) Upgrade(id uint64, extraHeaders string) error {
+	return mgr.call("websocket upgrade", id, func() int32 { return mgr.lib.funcs.wsUpgrade(mgr.m, id, cstring(extraHeaders)) })
 }
 
 // SendWS sends a WebSocket message (WSText or WSBinary).
-func (g *Manager) SendWS(id uint64, b []byte, op int) error {
-	return g.call("websocket send", id, func() int32 {
-		return call(g.lib.hot.wsSend, g.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)), uintptr(int32(op)))
+func (mgr *Manager) SendWS(id uint64, b []byte, op int) error {
+	return mgr.call("websocket send", id, func() int32 {
+		return call(mgr.lib.entries.wsSend, mgr.m, uintptr(id), uintptr(unsafe.Pointer(ptr(b))), uintptr(len(b)), uintptr(int32(op)))
 	})
 }
 

@@ -27,9 +27,9 @@ type TLSInfo struct {
 
 // TLSInfo returns the TLS details of a connection whose handshake is done:
 // from an event on it (EvHTTPMsg, EvRead, EvWSMsg...) onward.
-func (g *Manager) TLSInfo(id uint64) (*TLSInfo, error) {
+func (mgr *Manager) TLSInfo(id uint64) (*TLSInfo, error) {
 	var c cTLSInfo
-	if err := g.call("TLS info", id, func() int32 { return g.lib.fn.tlsInfo(g.m, id, &c) }); err != nil {
+	if err := mgr.call("TLS info", id, func() int32 { return mgr.lib.funcs.tlsInfo(mgr.m, id, &c) }); err != nil {
 		return nil, err
 	}
 	info := &TLSInfo{Version: uint16(c.version), CipherSuite: uint16(c.cipher), DidResume: c.resumed != 0,
@@ -70,11 +70,11 @@ func goString(s cStr) string {
 // each request, as net/http does.
 type tlsStates map[uint64]*tls.ConnectionState
 
-func (s tlsStates) get(g *Manager, id uint64) *tls.ConnectionState {
+func (s tlsStates) get(mgr *Manager, id uint64) *tls.ConnectionState {
 	st, ok := s[id]
 	if !ok {
 		st = &tls.ConnectionState{HandshakeComplete: true}
-		if info, err := g.TLSInfo(id); err == nil {
+		if info, err := mgr.TLSInfo(id); err == nil {
 			if full, err := info.ConnectionState(); err == nil {
 				st = full
 			}
