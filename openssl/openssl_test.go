@@ -4,6 +4,7 @@ import (
 	"context"
 	"debug/elf"
 	"debug/pe"
+	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,9 +62,9 @@ Version: 3.5.7-1~deb13u3
 Checksums-Sha256:
  a8c0 53153930 openssl_3.5.7.orig.tar.gz
 `
-	got := debianVersions([]byte(showsrc), "3.5.7")
+	got := debian.Versions([]byte(showsrc), "openssl_3.5.7.orig.tar.gz")
 	if !slices.Equal(got, []string{"3.5.7-1~deb13u2", "3.5.7-1~deb13u3"}) {
-		t.Errorf("debianVersions = %v", got)
+		t.Errorf("debian.Versions = %v", got)
 	}
 }
 

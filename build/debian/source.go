@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 )
 
 // Suite is the Debian release whose source packages the kit fetches.
@@ -42,7 +44,7 @@ func SourceFiles(ctx context.Context, dir, pkg, orig string) error {
 	if _, err := os.Stat("/usr/share/keyrings/debian-archive-keyring.gpg"); err == nil {
 		signedBy = " [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
 	}
-	list := fmt.Sprintf("deb-src%s %s %s main\n", signedBy, mirror, Suite)
+	list := fmt.Sprintf("deb-src%s %s %s main\ndeb-src%s %s %s-updates main\n", signedBy, mirror, Suite, signedBy, mirror, Suite)
 	if security != "" {
 		list += fmt.Sprintf("deb-src%s %s %s-security main\n", signedBy, security, Suite)
 	}
@@ -52,13 +54,14 @@ func SourceFiles(ctx context.Context, dir, pkg, orig string) error {
 	}
 	opts := []string{"-o", "Dir::Etc::SourceList=" + sources, "-o", "Dir::Etc::SourceParts=" + filepath.Join(state, "none"),
 		"-o", "Dir::State::Lists=" + filepath.Join(state, "lists"), "-o", "Dir::Cache=" + filepath.Join(state, "cache"),
-		"-o", "Debug::NoLocking=1", "-o", "APT::Sandbox::User=root"}
+		"-o", "Debug::NoLocking=1",
+		"-o", "APT::Sandbox::User=root"} // the private dirs belong to us, not _apt
 	run := func(dir, name string, args ...string) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, name, append(opts, args...)...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return out, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+			return out, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, step.LastLines(string(out), 6))
 		}
 		return out, nil
 	}
@@ -69,18 +72,7 @@ func SourceFiles(ctx context.Context, dir, pkg, orig string) error {
 	if err != nil {
 		return err
 	}
-	var versions []string
-	for _, rec := range bytes.Split(out, []byte("\n\n")) {
-		v := ""
-		for _, line := range strings.Split(string(rec), "\n") {
-			if s, ok := strings.CutPrefix(line, "Version: "); ok {
-				v = strings.TrimSpace(s)
-			}
-		}
-		if v != "" && bytes.Contains(rec, []byte(" "+orig+"\n")) && !slices.Contains(versions, v) {
-			versions = append(versions, v)
-		}
-	}
+	versions := Versions(out, orig)
 	if len(versions) == 0 {
 		return fmt.Errorf("the Debian %s index lists no %s source package with %s", Suite, pkg, orig)
 	}
@@ -95,4 +87,22 @@ func SourceFiles(ctx context.Context, dir, pkg, orig string) error {
 		}
 	}
 	return fmt.Errorf("no listed version gave %s:\n%s", orig, strings.Join(errs, "\n"))
+}
+
+// Versions lists the source package versions, from apt-cache showsrc
+// output, whose orig tarball is orig.
+func Versions(showsrc []byte, orig string) []string {
+	var out []string
+	for _, rec := range bytes.Split(showsrc, []byte("\n\n")) {
+		v := ""
+		for _, line := range strings.Split(string(rec), "\n") {
+			if s, ok := strings.CutPrefix(line, "Version: "); ok {
+				v = strings.TrimSpace(s)
+			}
+		}
+		if v != "" && bytes.Contains(rec, []byte(" "+orig+"\n")) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
