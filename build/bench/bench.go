@@ -250,28 +250,34 @@ func httpLoad(ctx context.Context, addr string, done func()) error {
 		if _, err := c.Write(req); err != nil {
 			return err
 		}
-		n := -1
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return err
-			}
-			if line == "\r\n" {
-				break
-			}
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Content-Length") {
-				n, _ = strconv.Atoi(strings.TrimSpace(v))
-			}
-		}
-		if n < 0 {
-			return fmt.Errorf("response without Content-Length")
-		}
-		if _, err := r.Discard(n); err != nil {
+		if err := readResponse(r); err != nil {
 			return err
 		}
 		done()
 	}
 	return nil
+}
+
+// readResponse reads one response by its Content-Length.
+func readResponse(r *bufio.Reader) error {
+	n := -1
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if line == "\r\n" {
+			break
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Content-Length") {
+			n, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	if n < 0 {
+		return fmt.Errorf("response without Content-Length")
+	}
+	_, err := r.Discard(n)
+	return err
 }
 
 // wsLoad sends a message and waits for its echo, over and over.

@@ -10,12 +10,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -95,23 +92,5 @@ func oneRequest(c *tls.Conn, req []byte) error {
 	if _, err := c.Write(req); err != nil {
 		return err
 	}
-	r := bufio.NewReader(c)
-	n := -1
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if line == "\r\n" {
-			break
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Content-Length") {
-			n, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-	}
-	if n < 0 {
-		return fmt.Errorf("response without Content-Length")
-	}
-	_, err := r.Discard(n)
-	return err
+	return readResponse(bufio.NewReader(c))
 }
