@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
 	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
@@ -46,9 +45,6 @@ func Sources(ctx context.Context, cacheDir string, log io.Writer) (string, error
 	return r.Obtain(ctx)
 }
 
-// systems are LuaJIT's TARGET_SYS names.
-var systems = map[string]string{"windows": "Windows", "linux": "Linux", "darwin": "Darwin"}
-
 // Build returns the path of a luajit for t, built once into the cache.
 func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, log io.Writer) (string, error) {
 	pin, err := Pin()
@@ -59,16 +55,17 @@ func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, lo
 	if err != nil {
 		return "", err
 	}
-	exe := "luajit"
-	if t.OS == "windows" {
-		exe += ".exe"
+	sys := t.Emulator.LuaJIT
+	if sys == "" {
+		return "", fmt.Errorf("luajit for %s: its target row names no LuaJIT TARGET_SYS (Emulator.LuaJIT)", t)
 	}
+	exe := "luajit" + t.Emulator.Exe
 	key := cache.Key(struct {
 		Recipe      int
 		Tarball     string
 		Target      target.Target
 		Zig, System string
-	}{recipe, pin.Files[0].SHA256, t, z.Version, systems[t.OS]})
+	}{recipe, pin.Files[0].SHA256, t, z.Version, sys})
 	entry := filepath.Join(cacheDir, "luajit", pin.Version, t.Dir()+"-"+key)
 	if cache.Exists(entry) {
 		return filepath.Join(entry, exe), nil
@@ -91,7 +88,7 @@ func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, lo
 		// zig must be on PATH as "zig": the make variables hold commands.
 		if err := step.Run(ctx, io.Discard, step.Cmd{Label: "luajit " + t.String() + ": make", Dir: work, Env: env,
 			Log: filepath.Join(work, "build.log"), Args: []string{"make", "-C", "src", "HOST_CC=zig cc", "CC=zig cc -target " + t.Zig,
-				"TARGET_SYS=" + systems[t.OS], "TARGET_AR=zig ar rcus", "TARGET_STRIP=true", "BUILDMODE=static"}}); err != nil {
+				"TARGET_SYS=" + sys, "TARGET_AR=zig ar rcus", "TARGET_STRIP=true", "BUILDMODE=static"}}); err != nil {
 			return err
 		}
 		data, err := os.ReadFile(filepath.Join(work, "src", exe))
@@ -107,9 +104,4 @@ func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, lo
 		return "", fmt.Errorf("luajit for %s: %w", t, err)
 	}
 	return filepath.Join(entry, exe), nil
-}
-
-// Supported says whether Build can make a luajit for t.
-func Supported(t target.Target) bool {
-	return systems[t.OS] != "" && !strings.HasPrefix(t.OS, "darwin")
 }

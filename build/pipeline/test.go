@@ -11,6 +11,7 @@ import (
 	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
+	"github.com/mongoose-ffi/mongoose-ffi/build/luajit"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -145,5 +146,29 @@ func crossTest(ctx context.Context, s *State, t target.Target) error {
 	if err := s.Build(ctx, t); err != nil {
 		return err
 	}
-	return testrun.Cross(ctx, s.Out, t, s.Libraries[t].Path)
+	lua, err := luaJIT(ctx, s, t)
+	if err != nil {
+		return err
+	}
+	return testrun.Cross(ctx, s.Out, t, s.Libraries[t].Path, lua...)
+}
+
+// luaJIT builds a luajit for t when t's emulated tests can start one, and
+// names it to the Lua tests; elsewhere they say why they do not run.
+func luaJIT(ctx context.Context, s *State, t target.Target) ([]string, error) {
+	if t.Emulator.LuaJIT == "" {
+		return nil, nil
+	}
+	exe, err := luajit.Build(ctx, s.Config.Cache, s.Zig, t, s.Out)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(exe)
+	if err != nil {
+		return nil, err
+	}
+	if t.Emulator.Path != nil {
+		abs = t.Emulator.Path(abs)
+	}
+	return []string{mongoose.LuaJITEnv + "=" + abs}, nil
 }

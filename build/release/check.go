@@ -182,10 +182,8 @@ func readArchive(p string) (map[string][]byte, error) {
 func checkArchive(t target.Target, files map[string][]byte, sbom []byte, bom *cdx.BOM, license []byte) error {
 	var errs []error
 	need := append(expected(t), "mongoose-ffi"+exe(t), "LICENSE", "NOTICE", MongooseLicense, OpenSSLLicense, GPLText, SBOMFile, ArchiveREADME)
-	if RequireLua {
-		for _, f := range LuaFiles {
-			need = append(need, "lua/"+path.Base(f))
-		}
+	for _, f := range LuaFiles {
+		need = append(need, path.Base(f))
 	}
 	for _, f := range need {
 		if len(files[f]) == 0 {

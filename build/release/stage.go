@@ -37,12 +37,6 @@ const (
 // Companions are what every out/<os>_<arch>/ holds beside the library.
 var Companions = []string{"mongoose_ffi.h", verify.ExportsFile, "manifest.json"}
 
-// RequireLua makes the Lua binding part of every release: the cdefs
-// generated beside each library and the binding's two files. Switch it on
-// when the Lua binding (issue 11) is merged; the archives already take them
-// through globs, this makes their absence an error.
-const RequireLua = false
-
 // Lua files: generated per target in out/<os>_<arch>/, and the binding's.
 var (
 	LuaCompanion = "mongoose_cdefs.lua"
@@ -54,15 +48,11 @@ var archiveREADME string
 
 // expected lists, per target, the files out/ must have for a release.
 func expected(t target.Target) []string {
-	files := append([]string{t.Library}, Companions...)
-	if RequireLua {
-		files = append(files, LuaCompanion)
-	}
-	return files
+	return append([]string{t.Library, LuaCompanion}, Companions...)
 }
 
 // CheckInputs fails, naming every missing file, unless out/ holds all five
-// libraries with their companions (and the Lua files when required).
+// libraries with their companions, and the Lua binding's files.
 func CheckInputs(root string) error {
 	var missing []string
 	for _, t := range target.All() {
@@ -73,11 +63,9 @@ func CheckInputs(root string) error {
 			}
 		}
 	}
-	if RequireLua {
-		for _, f := range LuaFiles {
-			if !cache.Exists(filepath.Join(root, f)) {
-				missing = append(missing, f)
-			}
+	for _, f := range LuaFiles {
+		if !cache.Exists(filepath.Join(root, f)) {
+			missing = append(missing, f)
 		}
 	}
 	if len(missing) > 0 {

@@ -62,6 +62,10 @@ type Emulator struct {
 	Exe        string              // suffix the test binary needs
 	Env        []string            // added to the test's environment
 	Path       func(string) string // maps a host path to the emulated one (nil: unchanged)
+	// LuaJIT is LuaJIT's TARGET_SYS when the kit builds a luajit for the
+	// emulated Lua tests: an emulated test can start it (Wine can;
+	// qemu-user without binfmt_misc cannot). "": no Lua tests there.
+	LuaJIT string
 }
 
 // noUnwind: no C code unwinds through the library (the glue never calls back
@@ -131,7 +135,8 @@ var (
 		Install: "Wine 9 or newer: Debian trixie's wine, or the container (go tool mage docker:test)",
 		Exe:     ".exe", // Wine runs only what is named like a program
 		Env:     []string{"WINEDEBUG=-all"},
-		Path:    WinePath}
+		Path:    WinePath,
+		LuaJIT:  "Windows"}
 )
 
 // WinePath is a host path as a Wine program sees it: Wine maps Z: to /.

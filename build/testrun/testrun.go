@@ -168,6 +168,7 @@ func Cross(ctx context.Context, out io.Writer, t target.Target, lib string, env 
 		}
 		fmt.Fprintf(out, "%s tests for %s under %s\n", s.name, t, e.Runner[0])
 		cmd := exec.CommandContext(ctx, e.Runner[0], args...)
+		cmd.Dir = filepath.Join(s.module, s.pkg) // as go test runs it: in the package's directory
 		cmd.Env = slices.Concat(os.Environ(), []string{mongoose.TestLibraryEnv + "=" + abs, binding.EnvLibrary + "=" + abs}, e.Env, env)
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Run(); err != nil {
