@@ -27,6 +27,9 @@ func TestCheckStaged(t *testing.T) {
 			write("out/"+tg.Dir()+"/"+f, "x")
 		}
 	}
+	for _, f := range LuaFiles {
+		write(f, "x")
+	}
 	for _, f := range []string{MongooseLicense, OpenSSLLicense, GPLText, SBOMFile} {
 		write(Staged+"/"+f, "x")
 	}
