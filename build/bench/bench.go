@@ -56,9 +56,10 @@ var Defaults = Settings{Conns: 8, Duration: 3 * time.Second, Warmup: time.Second
 
 // Server is one server under test: a command that prints "ready".
 type Server struct {
-	Name string
-	Cmd  []string
-	Env  []string
+	Name  string
+	Cmd   []string
+	Env   []string
+	Kinds []string // what it serves, of allKinds; empty: all
 }
 
 //go:embed luasrc/luaserver.lua
@@ -101,8 +102,8 @@ func Run(ctx context.Context, s Settings, servers []Server, out io.Writer) (map[
 	for r := 1; r <= rounds; r++ {
 		for _, srv := range servers {
 			for _, kind := range kinds {
-				if kind == "ws" && strings.HasPrefix(srv.Name, "nethttp") {
-					continue // net/http has no WebSocket server of its own
+				if len(srv.Kinds) > 0 && !slices.Contains(srv.Kinds, kind) {
+					continue
 				}
 				v, err := measure(ctx, s, srv, kind)
 				if err != nil {

@@ -24,6 +24,6 @@ func LuaServer(work, lib, bindingDir string, log io.Writer) ([]Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Server{{Name: "lua", Cmd: []string{lj, src},
+	return []Server{{Name: "lua", Cmd: []string{lj, src}, Kinds: []string{"http", "ws"}, // its server has no TLS
 		Env: []string{"MONGOOSE_LIBRARY=" + lib, "LUA_PATH=" + dir + "/?.lua;;"}}}, nil
 }

@@ -55,7 +55,8 @@ func (Bench) Run(ctx context.Context, s *State) error {
 	_, err = bench.Run(ctx, st, append([]bench.Server{
 		{Name: "c", Cmd: []string{bins.C}},
 		{Name: "go", Cmd: []string{bins.Go, "-port"}, Env: []string{binding.EnvLibrary + "=" + lib}},
-		{Name: "nethttp", Cmd: []string{bins.Go, "-nethttp", "-port"}},
+		// net/http has no WebSocket server of its own.
+		{Name: "nethttp", Cmd: []string{bins.Go, "-nethttp", "-port"}, Kinds: []string{"http", "tls-handshake", "tls-resumed"}},
 	}, lua...), s.Out)
 	return err
 }
