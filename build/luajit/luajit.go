@@ -59,7 +59,7 @@ func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, lo
 	if sys == "" {
 		return "", fmt.Errorf("luajit for %s: its target row names no LuaJIT TARGET_SYS (Emulator.LuaJIT)", t)
 	}
-	exe := "luajit" + t.Emulator.Exe
+	exe := "luajit" + t.Exe
 	key := cache.Key(struct {
 		Recipe      int
 		Tarball     string

@@ -32,7 +32,7 @@ func newRows(t *testing.T) (riscv, winARM target.Target) {
 		Library: "mongoose.dll", Format: target.PE, Facts: &target.Facts{
 			ObjArch: "arm64", ProbeCC: win.ProbeCC, Defines: win.Defines, Imports: win.Imports,
 			Emulator: target.Emulator{Runner: []string{"no-such-wine-arm64"}, Install: "an arm64 Windows host",
-				Exe: win.Emulator.Exe, Path: win.Emulator.Path}}}
+				Path: win.Emulator.Path}, Exe: win.Exe}}
 	return riscv, winARM
 }
 

@@ -32,11 +32,7 @@ import (
 
 // ArchiveName is a target's archive in dist/.
 func ArchiveName(version string, t target.Target) string {
-	ext := ".tar.gz"
-	if t.OS == "windows" {
-		ext = ".zip"
-	}
-	return fmt.Sprintf("mongoose-ffi_%s_%s_%s%s", version, t.OS, t.Arch, ext)
+	return fmt.Sprintf("mongoose-ffi_%s_%s_%s%s", version, t.OS, t.Arch, t.ArchiveExt())
 }
 
 // SBOMName is the SBOM's name in dist/.
@@ -181,7 +177,7 @@ func readArchive(p string) (map[string][]byte, error) {
 
 func checkArchive(t target.Target, files map[string][]byte, sbom []byte, bom *cdx.BOM, license []byte) error {
 	var errs []error
-	need := append(expected(t), "mongoose-ffi"+exe(t), "LICENSE", "NOTICE", MongooseLicense, OpenSSLLicense, GPLText, SBOMFile, ArchiveREADME)
+	need := append(expected(t), "mongoose-ffi"+t.Exe, "LICENSE", "NOTICE", MongooseLicense, OpenSSLLicense, GPLText, SBOMFile, ArchiveREADME)
 	for _, f := range LuaFiles {
 		need = append(need, path.Base(f))
 	}
@@ -217,8 +213,8 @@ func checkArchive(t target.Target, files map[string][]byte, sbom []byte, bom *cd
 	if !r.OK() {
 		errs = append(errs, fmt.Errorf("%s fails verification: %v %v %v %v", t.Library, r.Problems, r.Missing, r.Leaked, r.Foreign))
 	}
-	if err := checkExecutable(files["mongoose-ffi"+exe(t)], t); err != nil {
-		errs = append(errs, fmt.Errorf("mongoose-ffi%s: %w", exe(t), err))
+	if err := checkExecutable(files["mongoose-ffi"+t.Exe], t); err != nil {
+		errs = append(errs, fmt.Errorf("mongoose-ffi%s: %w", t.Exe, err))
 	}
 	if !bytes.Equal(files[SBOMFile], sbom) {
 		errs = append(errs, fmt.Errorf("%s differs from the release's SBOM", SBOMFile))
@@ -352,13 +348,6 @@ func checkExecutable(data []byte, t target.Target) error {
 		}
 	}
 	return nil
-}
-
-func exe(t target.Target) string {
-	if t.OS == "windows" {
-		return ".exe"
-	}
-	return ""
 }
 
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

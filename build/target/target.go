@@ -45,6 +45,16 @@ type Facts struct {
 	Defines   []string // C defines added when compiling mongoose and the glue
 	Imports   []Import // the libraries the built library may import
 	Emulator  Emulator // runs this target's tests on another host
+	Exe       string   // programs' file name suffix (".exe")
+	Archive   string   // release archive format, as .goreleaser.yaml's format_overrides say; "": tar.gz
+}
+
+// ArchiveExt is the extension of the target's release archive.
+func (t Target) ArchiveExt() string {
+	if t.Archive != "" {
+		return "." + t.Archive
+	}
+	return ".tar.gz"
 }
 
 // Option is one OpenSSL Configure argument and why it is there.
@@ -59,7 +69,6 @@ type Emulator struct {
 	Runner     []string            // the emulator and its arguments; none: no cross test
 	MinVersion int                 // oldest usable major version of "Runner[0] --version", if it matters
 	Install    string              // how to get the emulator
-	Exe        string              // suffix the test binary needs
 	Env        []string            // added to the test's environment
 	Path       func(string) string // maps a host path to the emulated one (nil: unchanged)
 	// LuaJIT is LuaJIT's TARGET_SYS when the kit builds a luajit for the
@@ -133,7 +142,6 @@ var (
 	// Go 1.26 Windows binaries need Wine 9 or newer (bcryptprimitives.dll).
 	wine = Emulator{Runner: []string{"wine"}, MinVersion: 9,
 		Install: "Wine 9 or newer: Debian trixie's wine, or the container (go tool mage docker:test)",
-		Exe:     ".exe", // Wine runs only what is named like a program
 		Env:     []string{"WINEDEBUG=-all"},
 		Path:    WinePath,
 		LuaJIT:  "Windows"}
@@ -152,7 +160,8 @@ var all = []Target{
 	{OS: "linux", Arch: "arm64", Zig: "aarch64-linux-gnu.2.28", OpenSSL: "linux-aarch64", Library: "mongoose.so", Format: ELF,
 		Facts: &Facts{ObjArch: "arm64", Configure: noUnwind, ProbeCC: probeELF, Imports: linuxImports, Emulator: qemuARM64}},
 	{OS: "windows", Arch: "amd64", Zig: "x86_64-windows-gnu", OpenSSL: "mingw64", Library: "mongoose.dll", Format: PE,
-		Facts: &Facts{ObjArch: "x86-64", NoAVX512: avx512Free, ProbeCC: probeOther, Defines: windowsDefines, Imports: windowsImports, Emulator: wine}},
+		Facts: &Facts{ObjArch: "x86-64", NoAVX512: avx512Free, ProbeCC: probeOther, Defines: windowsDefines, Imports: windowsImports, Emulator: wine,
+			Exe: ".exe", Archive: "zip"}},
 	{OS: "darwin", Arch: "amd64", Zig: "x86_64-macos.11.0", OpenSSL: "darwin64-x86_64-cc", Library: "mongoose.dylib", Format: MachO,
 		Facts: &Facts{ObjArch: "x86-64", Configure: noUnwind, NoAVX512: avx512Free, ProbeCC: probeOther, Imports: darwinImports}},
 	{OS: "darwin", Arch: "arm64", Zig: "aarch64-macos.11.0", OpenSSL: "darwin64-arm64-cc", Library: "mongoose.dylib", Format: MachO,

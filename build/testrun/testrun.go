@@ -152,7 +152,7 @@ func Cross(ctx context.Context, out io.Writer, t target.Target, lib string, env 
 		abs = e.Path(abs)
 	}
 	for _, s := range crossSuites {
-		bin, err := filepath.Abs(filepath.Join(workDir, s.name+"-"+t.Dir()+".test"+e.Exe))
+		bin, err := filepath.Abs(filepath.Join(workDir, s.name+"-"+t.Dir()+".test"+t.Exe)) // Wine runs only what is named like a program
 		if err != nil {
 			return err
 		}
