@@ -224,23 +224,33 @@ function Manager:on(handler) self.default = handler end
 -- https://, wss:// or tls:// URLs; ca makes clients present a certificate
 -- signed by it (mutual TLS). handler gets the events of the listener and of
 -- every connection it accepts.
+-- tls_pems reads tls.cert, tls.key and tls.ca: PEM text or file names.
+local function tls_pems(what, tls)
+  local cert, cn = pem(what .. ": tls.cert", tls.cert)
+  local key, kn = pem(what .. ": tls.key", tls.key)
+  local ca, an = pem(what .. ": tls.ca", tls.ca)
+  return cert, cn, key, kn, ca, an
+end
+
+-- opened registers the handler of a new listener or client, or raises.
+local function opened(self, what, rc, handler)
+  if rc < 0 then fail(what, rc) end
+  local id = tonumber(self.idp[0])
+  self.handlers[id] = handler
+  return id
+end
+
 function Manager:listen(kind, url, handler, tls)
   check(self, "listen")
   local what = "listen " .. tostring(url)
   if type(url) ~= "string" then fail(what, K.MG_FFI_ERR_ARG, "url must be a string") end
   local cert, key, ca, cn, kn, an = nil, nil, nil, 0, 0, 0
   if tls then
-    cert, cn = pem(what .. ": tls.cert", tls.cert)
-    key, kn = pem(what .. ": tls.key", tls.key)
-    ca, an = pem(what .. ": tls.ca", tls.ca)
+    cert, cn, key, kn, ca, an = tls_pems(what, tls)
   elseif is_tls_url(url) then
     fail(what, K.MG_FFI_ERR_ARG, "a TLS URL needs tls = { cert = ..., key = ... }")
   end
-  local rc = C.mg_ffi_listen(self.ptr, kind, url, cert, cn, key, kn, ca, an, self.idp)
-  if rc < 0 then fail(what, rc) end
-  local id = tonumber(self.idp[0])
-  self.handlers[id] = handler
-  return id
+  return opened(self, what, C.mg_ffi_listen(self.ptr, kind, url, cert, cn, key, kn, ca, an, self.idp), handler)
 end
 
 function Manager:http_listen(url, handler, tls) return self:listen(mg.HTTP, url, handler, tls) end
@@ -259,17 +269,11 @@ function Manager:connect(kind, url, handler, tls)
   if type(url) ~= "string" then fail(what, K.MG_FFI_ERR_ARG, "url must be a string") end
   local ca, an, cert, cn, key, kn, sni, flags = nil, 0, nil, 0, nil, 0, nil, 0
   if tls then
-    ca, an = pem(what .. ": tls.ca", tls.ca)
-    cert, cn = pem(what .. ": tls.cert", tls.cert)
-    key, kn = pem(what .. ": tls.key", tls.key)
+    cert, cn, key, kn, ca, an = tls_pems(what, tls)
     sni = tls.server_name
     if tls.insecure then flags = K.MG_FFI_TLS_INSECURE_SKIP_VERIFY end
   end
-  local rc = C.mg_ffi_connect(self.ptr, kind, url, ca, an, sni, cert, cn, key, kn, flags, self.idp)
-  if rc < 0 then fail(what, rc) end
-  local id = tonumber(self.idp[0])
-  self.handlers[id] = handler
-  return id
+  return opened(self, what, C.mg_ffi_connect(self.ptr, kind, url, ca, an, sni, cert, cn, key, kn, flags, self.idp), handler)
 end
 
 function Manager:http_connect(url, handler, tls) return self:connect(mg.HTTP, url, handler, tls) end
