@@ -64,7 +64,7 @@ func Release(ctx context.Context) error {
 // on HEAD before anything is built (not a target of its own).
 func preflight(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Preflight{}) }
 
-// Bench measures HTTP and WebSocket throughput: C on the library, the Go binding, net/http.
+// Bench measures HTTP, WebSocket and TLS handshake rates: C on the library, the Go and Lua bindings, net/http.
 func Bench(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Bench{}) }
 
 // Reproducible builds the selected targets twice from scratch and compares the libraries.

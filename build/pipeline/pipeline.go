@@ -45,10 +45,10 @@ var Stages = []Stage{
 	Library{},      // the mongoose library per target, installed into out/
 	Prebuilt{},     // or, instead of building, out/'s libraries checked against the pins
 	Verify{},       // check out/'s libraries
-	Lint{},         // gofmt, go vet, staticcheck
-	Test{},         // every module's tests, then other targets' under emulators
+	Lint{},         // gofmt, go vet, staticcheck, actionlint
+	Test{},         // every module's tests, short fuzzing, then other targets' under emulators
 	Package{},      // a release only: GoReleaser's archives, SBOM and checksums in dist/
-	Bench{},        // throughput of C, the Go binding and net/http on this machine
+	Bench{},        // throughput of C, the Go and Lua bindings and net/http; TLS handshakes
 	Reproducible{}, // two fresh builds compared byte for byte
 }
 
