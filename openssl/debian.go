@@ -7,11 +7,10 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 )
 
-// Debian ships upstream's release tarball and signature unchanged as the
-// orig files of its source package; trixie carries OpenSSL 3.5.
-
 // debianFallback fetches the pinned release through Debian's source package
-// with apt-get, using a private apt state so the system's is left alone.
+// with apt-get (build/debian), through a private apt state: Debian ships
+// upstream's tarball and signature unchanged as the package's orig files,
+// and trixie carries OpenSSL 3.5.
 func debianFallback(pin *source.Pin) source.Fallback {
 	return source.Fallback{
 		Name: "Debian source package openssl/" + debian.Suite + " (apt-get source)",
