@@ -35,6 +35,7 @@
   typedef char mg_ffi_check_tls_##name[(cond) ? 1 : -1]
 
 #define SESSIONS 32  // client sessions kept per configuration
+#define TICKET_WAIT_MS 100  // how long a TLS 1.3 ticket waits for a reply
 
 struct session {
   char key[320];  // server name | ip:port
@@ -66,6 +67,14 @@ struct mg_tls {
   char key[320];            // client: the session cache key
   int shut;                 // close_notify sent
   char sni[256];            // client: the name sent
+  // Server, TLS 1.3: the session ticket waits for the first reply and goes
+  // out in the same send, as Go's servers send it with their first flight:
+  // the client wakes once, not twice. held: bytes written while hold is on,
+  // sent ahead of the next record.
+  int ticket, hold;
+  uint64_t hs_ms;           // when the handshake completed
+  unsigned char *held;
+  size_t held_len, held_cap;
 };
 
 // ---- process-wide state: the BIO method and the system roots ----
@@ -86,10 +95,44 @@ static int bio_read(BIO *b, char *buf, int len) {
   return n > 0 ? (int) n : -1;
 }
 
+// send_held sends what was held and the len bytes after it in one send; it
+// returns how many of those len bytes went, or MG_IO_WAIT/MG_IO_ERR. What
+// was held and not sent stays; the rest is the caller's to retry.
+static long send_held(struct mg_connection *c, struct mg_tls *t, size_t len) {
+  size_t h = t->held_len;
+  long n = mg_io_send(c, t->held, h + len);
+  if (n < 0) return n;
+  if ((size_t) n < h) {
+    memmove(t->held, t->held + n, h - (size_t) n);
+    t->held_len = h - (size_t) n;
+    return MG_IO_WAIT;
+  }
+  OPENSSL_cleanse(t->held, t->held_cap), free(t->held);
+  t->held = NULL, t->held_len = t->held_cap = 0;
+  return (size_t) n > h ? n - (long) h : MG_IO_WAIT;
+}
+
 static int bio_write(BIO *b, const char *buf, int len) {
   struct mg_connection *c = (struct mg_connection *) BIO_get_data(b);
-  long n = mg_io_send(c, buf, (size_t) len);
+  struct mg_tls *t = (struct mg_tls *) c->tls;
+  long n;
   BIO_clear_retry_flags(b);
+  if (t != NULL && (t->hold || t->held_len > 0)) {
+    if (t->held_len + (size_t) len > t->held_cap) {
+      size_t cap = t->held_len + (size_t) len + 1024;
+      unsigned char *p = (unsigned char *) realloc(t->held, cap);
+      if (p == NULL) return -1;
+      t->held = p, t->held_cap = cap;
+    }
+    memcpy(t->held + t->held_len, buf, (size_t) len);
+    if (t->hold) {
+      t->held_len += (size_t) len;
+      return len;
+    }
+    n = send_held(c, t, (size_t) len);
+  } else {
+    n = mg_io_send(c, buf, (size_t) len);
+  }
   if (n == MG_IO_WAIT) BIO_set_retry_write(b);
   return n > 0 ? (int) n : -1;
 }
@@ -436,9 +479,10 @@ static struct ffi_tls_cfg *build(int is_client, int is_http, uint32_t flags,
     SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, 20000);
-    // One ticket, as Go's servers send: OpenSSL's default of two cost a
-    // tenth of a full handshake, for a second ticket few clients use.
-    SSL_CTX_set_num_tickets(ctx, 1);
+    // TLS 1.3: one ticket, as Go's servers send (OpenSSL's default of two
+    // cost a tenth of a full handshake, for a second ticket few clients
+    // use), sent with the first reply (see struct mg_tls).
+    SSL_CTX_set_num_tickets(ctx, 0);
     if (o->ca.len > 0) {  // mutual TLS
       cfg->verify = 1;
       SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
@@ -593,6 +637,9 @@ void mg_tls_handshake(struct mg_connection *c) {
   rc = code(t, SSL_do_handshake(t->ssl));
   if (rc > 0) {
     c->is_tls_hs = 0;
+    if (!t->cfg->client && SSL_version(t->ssl) == TLS1_3_VERSION) {
+      t->ticket = 1, t->hs_ms = mg_millis();
+    }
     mg_call(c, MG_EV_TLS_HS, NULL);
   } else if (rc < 0) {
     fail(c, t, "handshake");
@@ -620,12 +667,24 @@ long mg_tls_recv(struct mg_connection *c, void *buf, size_t len) {
   }
 }
 
+// send_ticket has OpenSSL write the session ticket now (held: into held).
+static void send_ticket(struct mg_tls *t, int held) {
+  t->ticket = 0;
+  if (SSL_new_session_ticket(t->ssl) == 1) {
+    t->hold = held;
+    SSL_do_handshake(t->ssl);
+    t->hold = 0;
+  }
+  ERR_clear_error();
+}
+
 long mg_tls_send(struct mg_connection *c, const void *buf, size_t len) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
   long rc;
   if (t == NULL) return MG_IO_ERR;
   if (len == 0) return 0;
   if (len > 0x7fffffff) len = 0x7fffffff;
+  if (t->ticket) send_ticket(t, 1);
   rc = code(t, SSL_write(t->ssl, buf, (int) len));
   if (rc == 0) return MG_IO_WAIT;
   if (rc < 0) {
@@ -644,7 +703,14 @@ size_t mg_tls_pending(struct mg_connection *c) {
 // gracefully says so (close_notify), so the peer knows nothing was cut.
 void mg_tls_flush(struct mg_connection *c) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
-  if (t != NULL && c->is_draining && !t->shut) {
+  if (t == NULL) return;
+  if (t->held_len > 0 && send_held(c, t, 0) == MG_IO_ERR) c->is_closing = 1;
+  // A connection that has not replied TICKET_WAIT_MS after its handshake
+  // gets its ticket alone, at the next poll.
+  if (t->ticket && !c->is_draining && mg_millis() - t->hs_ms >= TICKET_WAIT_MS) {
+    send_ticket(t, 0);
+  }
+  if (c->is_draining && !t->shut) {
     t->shut = 1;
     SSL_shutdown(t->ssl);
     ERR_clear_error();
@@ -656,6 +722,7 @@ void mg_tls_free(struct mg_connection *c) {
   if (t == NULL) return;
   SSL_free(t->ssl);
   ffi_tls_cfg_release(t->cfg);
+  if (t->held != NULL) OPENSSL_cleanse(t->held, t->held_cap), free(t->held);
   free(t);
   c->tls = NULL;
 }
