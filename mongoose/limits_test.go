@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,17 +165,33 @@ func TestSetLimitsBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (mongoose.Limits{MaxRequestSize: mongoose.DefaultMaxRequestSize, RequestTimeout: mongoose.DefaultRequestTimeout, IdleTimeout: mongoose.DefaultIdleTimeout}); got != want {
+	// One TLS thread per processor, at most 16, none (-1) on one processor.
+	threads := min(runtime.NumCPU(), 16)
+	if threads < 2 {
+		threads = -1
+	}
+	if want := (mongoose.Limits{MaxRequestSize: mongoose.DefaultMaxRequestSize, RequestTimeout: mongoose.DefaultRequestTimeout, IdleTimeout: mongoose.DefaultIdleTimeout, TLSThreads: threads}); got != want {
 		t.Errorf("defaults %+v, want %+v", got, want)
+	}
+	if err := m.SetLimits(mongoose.Limits{TLSThreads: mongoose.MaxTLSThreads + 1}); err == nil {
+		t.Error("TLSThreads over MaxTLSThreads accepted")
 	}
 	if err := m.SetLimits(mongoose.Limits{MaxRequestSize: mongoose.DefaultMaxRequestSize + 1}); err == nil {
 		t.Error("MaxRequestSize over mongoose's buffer cap accepted")
 	}
-	if err := m.SetLimits(mongoose.Limits{MaxRequestSize: 1000, RequestTimeout: -1, IdleTimeout: time.Second}); err != nil {
+	if err := m.SetLimits(mongoose.Limits{MaxRequestSize: 1000, RequestTimeout: -1, IdleTimeout: time.Second, TLSThreads: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := m.Limits(); got != (mongoose.Limits{MaxRequestSize: 1000, RequestTimeout: -1, IdleTimeout: time.Second}) {
+	if got, _ := m.Limits(); got != (mongoose.Limits{MaxRequestSize: 1000, RequestTimeout: -1, IdleTimeout: time.Second, TLSThreads: 3}) {
 		t.Errorf("after SetLimits: %+v", got)
+	}
+	for set, want := range map[int]int{-1: -1, 0: threads} {
+		if err := m.SetLimits(mongoose.Limits{TLSThreads: set}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := m.Limits(); got.TLSThreads != want {
+			t.Errorf("TLSThreads %d set: %d, want %d", set, got.TLSThreads, want)
+		}
 	}
 }
 

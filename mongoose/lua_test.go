@@ -500,7 +500,7 @@ func TestLuaLoadErrors(t *testing.T) {
 	orig, _ := os.ReadFile(cd)
 	os.WriteFile(cd, bytes.Replace(orig, []byte("MG_FFI_ABI_VERSION = "), []byte("MG_FFI_ABI_VERSION = 99 + 0*"), 1), 0o644)
 	out = run(cleanEnv(), load)
-	if !strings.Contains(out, "ABI mismatch") || !strings.Contains(out, "ABI 99") || !strings.Contains(out, "glue ABI 2") {
+	if !strings.Contains(out, "ABI mismatch") || !strings.Contains(out, "ABI 99") || !strings.Contains(out, "glue ABI 3") {
 		t.Errorf("ABI mismatch: %q", out)
 	}
 	// No declarations at all: the paths tried are named.

@@ -368,6 +368,116 @@ func TestTLSTicketWithoutReply(t *testing.T) {
 	}
 }
 
+// TestTLSThreads: servers' handshakes complete with their first step on the
+// polling thread (-1) and on one or several workers, many at once, each
+// request answered.
+func TestTLSThreads(t *testing.T) {
+	p := newPKI(t)
+	for _, n := range []int{-1, 1, 4} {
+		s := serve(t, mongoose.HTTP, "https", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey}, hello)
+		if err := s.mgr.SetLimits(mongoose.Limits{TLSThreads: n}); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 16)
+		for i := 0; i < cap(errs); i++ {
+			go func() {
+				c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.pool}, DisableKeepAlives: true}}
+				for j := 0; j < 5; j++ {
+					resp, err := c.Get("https://" + s.addr + "/")
+					if err != nil {
+						errs <- err
+						return
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if string(b) != "tls=true" {
+						errs <- fmt.Errorf("body %q", b)
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for i := 0; i < cap(errs); i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("TLSThreads %d: %v", n, err)
+			}
+		}
+	}
+}
+
+// piecesConn writes its first write (the ClientHello) in two pieces, apart.
+type piecesConn struct {
+	net.Conn
+	split bool
+}
+
+func (c *piecesConn) Write(b []byte) (int, error) {
+	if c.split || len(b) < 100 {
+		return c.Conn.Write(b)
+	}
+	c.split = true
+	n, err := c.Conn.Write(b[:50])
+	if err != nil {
+		return n, err
+	}
+	time.Sleep(50 * time.Millisecond)
+	m, err := c.Conn.Write(b[50:])
+	return n + m, err
+}
+
+// TestTLSClientHelloInPieces: a ClientHello that comes in two pieces (as a
+// post-quantum one, over 1,500 bytes, does on real networks) is served.
+func TestTLSClientHelloInPieces(t *testing.T) {
+	p := newPKI(t)
+	s := serve(t, mongoose.HTTP, "https", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey}, hello)
+	raw, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tls.Client(&piecesConn{Conn: raw}, &tls.Config{RootCAs: p.pool, ServerName: "127.0.0.1"})
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+// TestTLSClosedMidHandshake: clients that send a ClientHello and leave at
+// once, and a manager closed while handshake steps may be in flight, leave
+// the server serving and the process whole.
+func TestTLSClosedMidHandshake(t *testing.T) {
+	p := newPKI(t)
+	s := serve(t, mongoose.HTTP, "https", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey}, hello)
+	hit := func() {
+		raw, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := tls.Client(raw, &tls.Config{RootCAs: p.pool, ServerName: "127.0.0.1"})
+		go c.Handshake()
+		time.Sleep(time.Millisecond)
+		raw.Close()
+	}
+	for i := 0; i < 50; i++ {
+		hit()
+	}
+	if n, line := ticketsTaken(t, s.addr, p.pool, 10*time.Second); n != 1 || !strings.HasPrefix(line, "HTTP/1.1 200") {
+		t.Fatalf("after 50 abandoned handshakes: %d tickets, %q", n, line)
+	}
+	// The cleanup closes the manager right after these, with steps perhaps
+	// still on the workers.
+	for i := 0; i < 20; i++ {
+		hit()
+	}
+}
+
 // TestTLSGlueClientResumes: the glue's client keeps sessions per server, so
 // a reconnecting client resumes.
 func TestTLSGlueClientResumes(t *testing.T) {

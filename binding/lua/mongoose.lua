@@ -16,7 +16,7 @@
 local ffi = require "ffi"
 
 -- The glue ABI this file and LibMongoose.lua are written for.
-local ABI = 2
+local ABI = 3
 
 local M = { ABI = ABI }
 

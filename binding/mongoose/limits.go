@@ -29,22 +29,34 @@ const (
 	DefaultIdleTimeout    = 60 * time.Second
 )
 
+// MaxTLSThreads bounds Limits.TLSThreads (MG_FFI_MAX_TLS_THREADS).
+const MaxTLSThreads = 64
+
 // Limits bound a manager's HTTP server connections. A request over
 // MaxRequestSize bytes (head and body) is answered 413 Content Too Large; one
 // not complete RequestTimeout after its first byte (or the accept) is
 // answered 408, or closed if nothing came; a keep-alive connection idle for
 // IdleTimeout is closed. The program hears of each refusal as an EvError
 // event on the connection, Status holding the HTTP status.
+//
+// TLSThreads run the first step of its servers' TLS handshakes (the key
+// exchange and signature, most of the work), so that Poll goes on serving
+// meanwhile and handshakes use every processor. They start at the first
+// handshake and stay until Close.
 type Limits struct {
 	MaxRequestSize int64         // 0: DefaultMaxRequestSize; at most DefaultMaxRequestSize
 	RequestTimeout time.Duration // 0: DefaultRequestTimeout; negative: none
 	IdleTimeout    time.Duration // 0: DefaultIdleTimeout; negative: none
+	// 0: the library's default, one per processor (at most 16; none on one
+	// processor); negative: none, every step in Poll; at most MaxTLSThreads.
+	TLSThreads int
 }
 
 const (
 	limitRequestSize = 1
 	limitRequestMS   = 2
 	limitIdleMS      = 3
+	limitTLSThreads  = 4
 )
 
 // SetLimits changes the manager's limits; they apply to connections
@@ -63,6 +75,13 @@ func (mgr *Manager) SetLimits(l Limits) error {
 	if size < 1 || size > DefaultMaxRequestSize {
 		return fmt.Errorf("mongoose: MaxRequestSize %d out of range: 1 to %d bytes (mongoose's MG_MAX_RECV_SIZE)", size, DefaultMaxRequestSize)
 	}
+	if l.TLSThreads > MaxTLSThreads {
+		return fmt.Errorf("mongoose: TLSThreads %d out of range: at most %d", l.TLSThreads, MaxTLSThreads)
+	}
+	threads := mgr.tlsThreads
+	if l.TLSThreads != 0 {
+		threads = uint64(max(l.TLSThreads, 0))
+	}
 	ms := func(d, def time.Duration) uint64 {
 		switch {
 		case d == 0:
@@ -75,7 +94,8 @@ func (mgr *Manager) SetLimits(l Limits) error {
 	for _, s := range []struct {
 		which int32
 		v     uint64
-	}{{limitRequestSize, uint64(size)}, {limitRequestMS, ms(l.RequestTimeout, DefaultRequestTimeout)}, {limitIdleMS, ms(l.IdleTimeout, DefaultIdleTimeout)}} {
+	}{{limitRequestSize, uint64(size)}, {limitRequestMS, ms(l.RequestTimeout, DefaultRequestTimeout)}, {limitIdleMS, ms(l.IdleTimeout, DefaultIdleTimeout)},
+		{limitTLSThreads, threads}} {
 		if err := mgr.lib.check("set limit", call(mgr.lib.funcs.setLimit, mgr.m, uintptr(s.which), uintptr(s.v))); err != nil {
 			return err
 		}
@@ -91,7 +111,7 @@ func (mgr *Manager) Limits() (Limits, error) {
 	if mgr.lib.funcs.getLimit == 0 {
 		return Limits{}, fmt.Errorf("mongoose: %s has no limits (mg_ffi_get_limit)", mgr.lib.Path)
 	}
-	var v [3]uint64
+	var v [4]uint64
 	for i := range v {
 		if err := mgr.lib.check("get limit", call(mgr.lib.funcs.getLimit, mgr.m, uintptr(i+1), uintptr(unsafe.Pointer(&v[i])))); err != nil {
 			return Limits{}, err
@@ -103,5 +123,9 @@ func (mgr *Manager) Limits() (Limits, error) {
 		}
 		return time.Duration(ms) * time.Millisecond
 	}
-	return Limits{MaxRequestSize: int64(v[0]), RequestTimeout: d(v[1]), IdleTimeout: d(v[2])}, nil
+	threads := int(v[3])
+	if threads == 0 {
+		threads = -1
+	}
+	return Limits{MaxRequestSize: int64(v[0]), RequestTimeout: d(v[1]), IdleTimeout: d(v[2]), TLSThreads: threads}, nil
 }

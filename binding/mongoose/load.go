@@ -12,7 +12,7 @@ import (
 )
 
 // ABIVersion is the glue ABI this package speaks (MG_FFI_ABI_VERSION).
-const ABIVersion = 2
+const ABIVersion = 3
 
 // EnvLibrary names the library file to load when Open is given no path.
 const EnvLibrary = "MONGOOSE_LIBRARY"

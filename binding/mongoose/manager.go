@@ -134,6 +134,8 @@ type Manager struct {
 	yielded time.Time // when Poll last yielded
 	// closing keeps Close from freeing the manager under a Wakeup.
 	closing sync.RWMutex
+	// tlsThreads is the library's default for Limits.TLSThreads.
+	tlsThreads uint64
 }
 
 // yieldEvery is how often Poll yields: well inside the 10 ms after which Go's
@@ -157,7 +159,11 @@ func (l *Library) NewManager() (*Manager, error) {
 	if m == 0 {
 		return nil, fmt.Errorf("mongoose: cannot create a manager (out of memory or no wakeup pipe)")
 	}
-	return &Manager{lib: l, m: m}, nil
+	mgr := &Manager{lib: l, m: m}
+	if l.funcs.getLimit != 0 {
+		call(l.funcs.getLimit, m, limitTLSThreads, uintptr(unsafe.Pointer(&mgr.tlsThreads)))
+	}
+	return mgr, nil
 }
 
 // Close frees the manager and closes every connection.

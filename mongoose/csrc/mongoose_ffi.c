@@ -597,6 +597,7 @@ static void handler(struct mg_connection *c, int ev, void *ev_data) {
   switch (ev) {
     case MG_EV_POLL:
       x->m->now = *(uint64_t *) ev_data;
+      if (c->tls != NULL) ffi_tls_poll(c);
       if (cst(c)->http) watch(x->m, c);
       break;
     case MG_EV_ACCEPT:
@@ -1282,6 +1283,10 @@ int32_t mg_ffi_set_limit(struct mg_ffi_mgr *m, int32_t which, uint64_t value) {
       return MG_FFI_OK;
     case MG_FFI_LIMIT_REQUEST_MS: m->request_ms = value; return MG_FFI_OK;
     case MG_FFI_LIMIT_IDLE_MS: m->idle_ms = value; return MG_FFI_OK;
+    case MG_FFI_LIMIT_TLS_THREADS:
+      if (value > MG_FFI_MAX_TLS_THREADS) return MG_FFI_ERR_ARG;
+      ffi_tls_set_threads(&m->mgr, (unsigned) value);
+      return MG_FFI_OK;
     default: return MG_FFI_ERR_ARG;
   }
 }
@@ -1292,6 +1297,7 @@ int32_t mg_ffi_get_limit(struct mg_ffi_mgr *m, int32_t which, uint64_t *value) {
     case MG_FFI_LIMIT_REQUEST_SIZE: *value = m->max_request; return MG_FFI_OK;
     case MG_FFI_LIMIT_REQUEST_MS: *value = m->request_ms; return MG_FFI_OK;
     case MG_FFI_LIMIT_IDLE_MS: *value = m->idle_ms; return MG_FFI_OK;
+    case MG_FFI_LIMIT_TLS_THREADS: *value = ffi_tls_threads(&m->mgr); return MG_FFI_OK;
     default: return MG_FFI_ERR_ARG;
   }
 }

@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 // Bumped on any incompatible change; bindings refuse other versions.
-#define MG_FFI_ABI_VERSION 2
+#define MG_FFI_ABI_VERSION 3
 
 // Error codes: 0 is success, failures are negative.
 #define MG_FFI_OK 0
@@ -223,6 +223,13 @@ MG_FFI_API int32_t mg_ffi_ws_send(struct mg_ffi_mgr *m, uint64_t id,
 #define MG_FFI_LIMIT_REQUEST_SIZE 1  // bytes, 1 .. MG_FFI_MAX_REQUEST_CAP
 #define MG_FFI_LIMIT_REQUEST_MS 2    // milliseconds
 #define MG_FFI_LIMIT_IDLE_MS 3       // milliseconds
+// Threads that run the first step of a server's TLS handshakes (the key
+// exchange and signature, most of a handshake's work), so that the polling
+// thread goes on serving meanwhile. Default: one per processor, at most 16;
+// none on one processor. 0: every step on the polling thread. Threads start
+// at the first handshake and stay until mg_ffi_mgr_free.
+#define MG_FFI_LIMIT_TLS_THREADS 4   // threads, 0 .. MG_FFI_MAX_TLS_THREADS
+#define MG_FFI_MAX_TLS_THREADS 64
 #define MG_FFI_MAX_REQUEST_CAP (3u * 1024u * 1024u)  // mongoose's MG_MAX_RECV_SIZE
 #define MG_FFI_DEFAULT_MAX_REQUEST MG_FFI_MAX_REQUEST_CAP
 #define MG_FFI_DEFAULT_REQUEST_MS 30000u

@@ -6,7 +6,9 @@
 //  - clients: the peer is verified by default, against the given CA or the
 //    system's roots, with the server's name (DNS name or IP address); a
 //    client session cache per configuration and server, so reconnects resume;
-//  - TLS 1.2 is the floor.
+//  - TLS 1.2 is the floor;
+//  - a server's first handshake step runs on the manager's worker threads
+//    (see "handshakes off the polling thread").
 #include "mongoose.h"
 #include "mongoose_ffi.h"
 #include "mongoose_ffi_tls.h"
@@ -15,8 +17,13 @@
 #include <wincrypt.h>
 #endif
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#if !defined(_WIN32)
+#include <pthread.h>
+#include <unistd.h>
+#endif
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -36,6 +43,18 @@
 
 #define SESSIONS 32  // client sessions kept per configuration
 #define TICKET_WAIT_MS 100  // how long a TLS 1.3 ticket waits for a reply
+#define DEFAULT_TLS_THREADS_MAX 16
+#if defined(MSG_NOSIGNAL)
+#define SEND_FLAGS MSG_NOSIGNAL
+#else
+#define SEND_FLAGS 0
+#endif
+#if defined(_WIN32)
+#define WOULD_BLOCK() \
+  (WSAGetLastError() == WSAEWOULDBLOCK || WSAGetLastError() == WSAEINTR)
+#else
+#define WOULD_BLOCK() (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+#endif
 
 struct session {
   char key[320];  // server name | ip:port
@@ -46,6 +65,7 @@ struct ffi_tls_cfg {
   SSL_CTX *ctx;
   int refs;
   int client, verify;
+  int offload;                // a glue listener's: first steps on the workers
   unsigned char hash[32];     // client configurations: what they were made of
   struct ffi_tls_cfg *next;   // in the manager's list of client configurations
   char roots[200];            // where the trusted roots came from, for errors
@@ -53,17 +73,60 @@ struct ffi_tls_cfg {
   unsigned next_slot;
 };
 
+#if defined(_WIN32)
+typedef SRWLOCK ffi_lock;
+typedef CONDITION_VARIABLE ffi_cond;
+typedef HANDLE ffi_thread;
+#define LOCK_INIT(l) InitializeSRWLock(l)
+#define LOCK(l) AcquireSRWLockExclusive(l)
+#define UNLOCK(l) ReleaseSRWLockExclusive(l)
+#define LOCK_FREE(l) ((void) (l))
+#define COND_INIT(c) InitializeConditionVariable(c)
+#define COND_WAIT(c, l) SleepConditionVariableSRW((c), (l), INFINITE, 0)
+#define COND_SIGNAL(c) WakeConditionVariable(c)
+#define COND_BROADCAST(c) WakeAllConditionVariable(c)
+#define COND_FREE(c) ((void) (c))
+#else
+typedef pthread_mutex_t ffi_lock;
+typedef pthread_cond_t ffi_cond;
+typedef pthread_t ffi_thread;
+#define LOCK_INIT(l) pthread_mutex_init((l), NULL)
+#define LOCK(l) pthread_mutex_lock(l)
+#define UNLOCK(l) pthread_mutex_unlock(l)
+#define LOCK_FREE(l) pthread_mutex_destroy(l)
+#define COND_INIT(c) pthread_cond_init((c), NULL)
+#define COND_WAIT(c, l) pthread_cond_wait((c), (l))
+#define COND_SIGNAL(c) pthread_cond_signal(c)
+#define COND_BROADCAST(c) pthread_cond_broadcast(c)
+#define COND_FREE(c) pthread_cond_destroy(c)
+#endif
+
+// The manager's worker threads for servers' first handshake steps.
+struct pool {
+  ffi_lock lock;
+  ffi_cond cond;
+  struct mg_tls *head, *tail;  // steps waiting for a worker
+  unsigned want, started;      // threads asked for, threads started
+  int stop;
+  ffi_thread threads[MG_FFI_MAX_TLS_THREADS];  // started on first need, kept
+};
+
 // The manager's TLS state (mgr->tls_ctx).
 struct mgr_tls {
   struct ffi_tls_cfg *clients;  // each holds a reference from this list
   char *info;                   // mg_ffi_tls_info's buffer
   size_t info_cap;
+  struct pool pool;
 };
+
+// A step's state, under the pool's lock while the step is busy.
+enum { JOB_NONE, JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_ORPHAN };
 
 // One connection's TLS (c->tls).
 struct mg_tls {
   SSL *ssl;
   struct ffi_tls_cfg *cfg;  // referenced
+  struct mg_connection *c;
   char key[320];            // client: the session cache key
   int shut;                 // close_notify sent
   char sni[256];            // client: the name sent
@@ -75,6 +138,19 @@ struct mg_tls {
   uint64_t hs_ms;           // when the handshake completed
   unsigned char *held;
   size_t held_len, held_cap;
+  // A first step on a worker (mt != NULL): it reads what mongoose had
+  // received (in) and sends its flight itself (out, what the socket did
+  // not take) on its own descriptor of the socket (wfd), which mongoose
+  // cannot close under it. Only the polling thread touches c, cfg, busy.
+  struct mgr_tls *mt;
+  MG_SOCKET_TYPE wfd;
+  int busy, offload, job, rc;  // rc: 1 done, 0 wants more, -1 failed
+  struct mg_tls *next;         // in the pool's queue
+  struct mg_iobuf in;          // in.buf[0 .. in_off] is consumed
+  size_t in_off;
+  unsigned char *out;
+  size_t out_len, out_cap;
+  char err[256];               // a failed step's OpenSSL error
 };
 
 // ---- process-wide state: the BIO method and the system roots ----
@@ -86,13 +162,31 @@ static X509_STORE *roots;        // the system's, loaded on first use
 static char roots_env[2][1024];  // SSL_CERT_FILE, SSL_CERT_DIR it was loaded with
 static char roots_desc[200];
 
-// Reads from what mongoose buffered (c->rtls), writes to the socket.
+// Reads from what mongoose buffered (c->rtls), or on a worker from the
+// step's own input.
 static int bio_read(BIO *b, char *buf, int len) {
-  struct mg_connection *c = (struct mg_connection *) BIO_get_data(b);
-  long n = mg_io_recv(c, buf, (size_t) len);
+  struct mg_tls *t = (struct mg_tls *) BIO_get_data(b);
+  long n;
   BIO_clear_retry_flags(b);
+  if (t->offload) {
+    n = (long) (t->in.len - t->in_off);
+    if (n > len) n = len;
+    if (n > 0) memcpy(buf, t->in.buf + t->in_off, (size_t) n), t->in_off += (size_t) n;
+    if (n == 0) n = MG_IO_WAIT;
+  } else {
+    n = mg_io_recv(t->c, buf, (size_t) len);
+  }
   if (n == MG_IO_WAIT) BIO_set_retry_read(b);
   return n > 0 ? (int) n : -1;
+}
+
+// grow makes room for n more bytes in a buffer.
+static int grow(unsigned char **p, size_t *cap, size_t len, size_t n) {
+  unsigned char *q;
+  if (len + n <= *cap) return 1;
+  if ((q = (unsigned char *) realloc(*p, len + n + 1024)) == NULL) return 0;
+  *p = q, *cap = len + n + 1024;
+  return 1;
 }
 
 // send_held sends what was held and the len bytes after it in one send; it
@@ -112,18 +206,20 @@ static long send_held(struct mg_connection *c, struct mg_tls *t, size_t len) {
   return (size_t) n > h ? n - (long) h : MG_IO_WAIT;
 }
 
+// Writes to the socket; on a worker into the step's output.
 static int bio_write(BIO *b, const char *buf, int len) {
-  struct mg_connection *c = (struct mg_connection *) BIO_get_data(b);
-  struct mg_tls *t = (struct mg_tls *) c->tls;
+  struct mg_tls *t = (struct mg_tls *) BIO_get_data(b);
+  struct mg_connection *c = t->c;
   long n;
   BIO_clear_retry_flags(b);
-  if (t != NULL && (t->hold || t->held_len > 0)) {
-    if (t->held_len + (size_t) len > t->held_cap) {
-      size_t cap = t->held_len + (size_t) len + 1024;
-      unsigned char *p = (unsigned char *) realloc(t->held, cap);
-      if (p == NULL) return -1;
-      t->held = p, t->held_cap = cap;
-    }
+  if (t->offload) {
+    if (!grow(&t->out, &t->out_cap, t->out_len, (size_t) len)) return -1;
+    memcpy(t->out + t->out_len, buf, (size_t) len);
+    t->out_len += (size_t) len;
+    return len;
+  }
+  if (t->hold || t->held_len > 0) {
+    if (!grow(&t->held, &t->held_cap, t->held_len, (size_t) len)) return -1;
     memcpy(t->held + t->held_len, buf, (size_t) len);
     if (t->hold) {
       t->held_len += (size_t) len;
@@ -505,7 +601,11 @@ struct ffi_tls_cfg *ffi_tls_cfg_new(struct mg_mgr *mgr, int is_client,
   struct ffi_tls_cfg *cfg;
   unsigned char h[32];
   if (!init()) return mg_snprintf(err, err_len, "TLS: cannot initialise OpenSSL"), NULL;
-  if (!is_client || mt == NULL) return build(is_client, is_http, flags, opts, err, err_len);
+  if (!is_client || mt == NULL) {
+    cfg = build(is_client, is_http, flags, opts, err, err_len);
+    if (cfg != NULL && !is_client && mt != NULL) cfg->offload = 1;
+    return cfg;
+  }
   // Clients with the same settings share a context and its sessions.
   hash_opts(h, is_http, flags, opts);
   for (cfg = mt->clients; cfg != NULL; cfg = cfg->next) {
@@ -542,8 +642,10 @@ void ffi_tls_attach(struct mg_connection *c, struct ffi_tls_cfg *cfg,
     return;
   }
   t->cfg = cfg, cfg->refs++;
+  t->c = c;
+  if (cfg->offload) t->mt = (struct mgr_tls *) c->mgr->tls_ctx;
   c->tls = t;
-  BIO_set_data(bio, c);
+  BIO_set_data(bio, t);
   BIO_set_init(bio, 1);
   SSL_set_bio(t->ssl, bio, bio);
   SSL_set_app_data(t->ssl, c);
@@ -599,11 +701,16 @@ static void tls_error(struct mg_connection *c, const char *fmt, ...) {
 
 // fail reports a TLS failure as the connection's error, saying why: for a
 // certificate, OpenSSL's verification result and what was trusted.
-static void fail(struct mg_connection *c, struct mg_tls *t, const char *op) {
+static void fail(struct mg_connection *c, struct mg_tls *t, const char *op,
+                 const char *why) {
   long v = SSL_get_verify_result(t->ssl);
   unsigned long e = ERR_peek_error();
   char buf[256] = "";
-  if (e != 0) ERR_error_string_n(e, buf, sizeof(buf));
+  if (why != NULL) {
+    mg_snprintf(buf, sizeof(buf), "%s", why);
+  } else if (e != 0) {
+    ERR_error_string_n(e, buf, sizeof(buf));
+  }
   ERR_clear_error();
   if (v != X509_V_OK && t->cfg->verify) {
     if (t->cfg->client) {
@@ -630,11 +737,8 @@ static long code(struct mg_tls *t, int rc) {
   return -1;
 }
 
-void mg_tls_handshake(struct mg_connection *c) {
-  struct mg_tls *t = (struct mg_tls *) c->tls;
-  long rc;
-  if (t == NULL) return;
-  rc = code(t, SSL_do_handshake(t->ssl));
+static void handshaken(struct mg_connection *c, struct mg_tls *t, long rc,
+                       const char *why) {
   if (rc > 0) {
     c->is_tls_hs = 0;
     if (!t->cfg->client && SSL_version(t->ssl) == TLS1_3_VERSION) {
@@ -642,15 +746,253 @@ void mg_tls_handshake(struct mg_connection *c) {
     }
     mg_call(c, MG_EV_TLS_HS, NULL);
   } else if (rc < 0) {
-    fail(c, t, "handshake");
+    fail(c, t, "handshake", why);
   }
+}
+
+// ---- handshakes off the polling thread ----
+// A server's first handshake step (a ClientHello in, its whole flight out:
+// key exchange, signature) is most of a handshake's work. A worker runs it
+// on a copy of what mongoose received and sends the flight itself, so the
+// polling thread goes on serving the other connections and the machine's
+// processors share the handshakes, as net/http's goroutines do. Nothing
+// wakes the polling thread: the client's answer to the flight does, and by
+// then the step is done (ffi_tls_poll). The later steps are cheap and run
+// on the polling thread.
+
+static void job_free(struct mg_tls *t) {
+  SSL_free(t->ssl);
+  if (t->in.buf != NULL) OPENSSL_cleanse(t->in.buf, t->in.size), mg_free(t->in.buf);
+  if (t->out != NULL) OPENSSL_cleanse(t->out, t->out_cap), free(t->out);
+  if (t->held != NULL) OPENSSL_cleanse(t->held, t->held_cap), free(t->held);
+  free(t);
+}
+
+// dup_socket gives a worker its own descriptor of the connection's socket:
+// mongoose may close its own meanwhile, and a number it closed can be a
+// new file's by the time the worker writes.
+static int dup_socket(struct mg_connection *c, MG_SOCKET_TYPE *out) {
+  MG_SOCKET_TYPE fd = (MG_SOCKET_TYPE) (size_t) c->fd;
+#if defined(_WIN32)
+  WSAPROTOCOL_INFOW info;
+  if (WSADuplicateSocketW(fd, GetCurrentProcessId(), &info) != 0) return 0;
+  *out = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, 0);
+#else
+  *out = dup(fd);
+#endif
+  return *out != MG_INVALID_SOCKET;
+}
+
+static void close_socket(MG_SOCKET_TYPE fd) {
+#if defined(_WIN32)
+  closesocket(fd);
+#else
+  close(fd);
+#endif
+}
+
+// send_out sends the step's output on fd: 1 all sent, 0 the socket is
+// full, -1 the connection failed.
+static int send_out(struct mg_tls *t, MG_SOCKET_TYPE fd) {
+  size_t off = 0;
+  while (off < t->out_len) {
+    long n = (long) send(fd, (const char *) t->out + off, (int) (t->out_len - off), SEND_FLAGS);
+    if (n > 0) {
+      off += (size_t) n;
+    } else if (n < 0 && WOULD_BLOCK()) {
+      break;
+    } else {
+      return -1;
+    }
+  }
+  memmove(t->out, t->out + off, t->out_len - off);
+  t->out_len -= off;
+  return t->out_len == 0;
+}
+
+// step runs the first handshake step on a worker and sends its flight;
+// OpenSSL's reason for a failure is kept (the error queue is per thread).
+static void step(struct mg_tls *t) {
+  int rc = SSL_do_handshake(t->ssl), e;
+  t->rc = rc > 0 ? 1 : 0;
+  if (rc <= 0) {
+    e = SSL_get_error(t->ssl, rc);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      unsigned long err = ERR_peek_error();
+      t->rc = -1, t->err[0] = '\0';
+      if (err != 0) ERR_error_string_n(err, t->err, sizeof(t->err));
+      if (t->err[0] == '\0') mg_snprintf(t->err, sizeof(t->err), "connection closed");
+    }
+  }
+  ERR_clear_error();
+  if (send_out(t, t->wfd) < 0 && t->rc >= 0) {
+    t->rc = -1;
+    mg_snprintf(t->err, sizeof(t->err), "cannot send: connection closed");
+  }
+  close_socket(t->wfd);
+  t->wfd = MG_INVALID_SOCKET;
+}
+
+#if defined(_WIN32)
+static DWORD WINAPI worker(LPVOID arg) {
+#else
+static void *worker(void *arg) {
+#endif
+  struct pool *p = (struct pool *) arg;
+  LOCK(&p->lock);
+  for (;;) {
+    struct mg_tls *t;
+    while (!p->stop && p->head == NULL) COND_WAIT(&p->cond, &p->lock);
+    if (p->stop) break;
+    t = p->head, p->head = t->next;
+    if (p->head == NULL) p->tail = NULL;
+    if (t->job != JOB_ORPHAN) {
+      t->job = JOB_RUNNING;
+      UNLOCK(&p->lock);
+      step(t);
+      LOCK(&p->lock);
+    }
+    if (t->job == JOB_ORPHAN) {  // its connection closed meanwhile
+      UNLOCK(&p->lock);
+      if (t->wfd != MG_INVALID_SOCKET) close_socket(t->wfd);
+      job_free(t);
+      LOCK(&p->lock);
+    } else {
+      t->job = JOB_DONE;
+    }
+  }
+  UNLOCK(&p->lock);
+  OPENSSL_thread_stop();
+#if defined(_WIN32)
+  return 0;
+#else
+  return NULL;
+#endif
+}
+
+// offload queues the first step; 0: no worker, run it here.
+static int offload(struct mg_connection *c, struct mg_tls *t) {
+  struct pool *p = &t->mt->pool;
+  LOCK(&p->lock);
+  while (p->started < p->want) {
+    ffi_thread *th = &p->threads[p->started];
+#if defined(_WIN32)
+    if ((*th = CreateThread(NULL, 0, worker, p, 0, NULL)) == NULL) break;
+#else
+    if (pthread_create(th, NULL, worker, p) != 0) break;
+#endif
+    p->started++;
+  }
+  if (p->started == 0 || p->want == 0 || !dup_socket(c, &t->wfd)) {
+    UNLOCK(&p->lock);
+    return 0;
+  }
+  // The step takes mongoose's receive buffer; mongoose makes a new one for
+  // what arrives meanwhile.
+  t->in = c->rtls, t->in_off = 0;
+  c->rtls.buf = NULL, c->rtls.len = c->rtls.size = 0;
+  t->offload = t->busy = 1, t->job = JOB_QUEUED, t->next = NULL;
+  if (p->tail != NULL) {
+    p->tail->next = t;
+  } else {
+    p->head = t;
+  }
+  p->tail = t;
+  COND_SIGNAL(&p->cond);
+  UNLOCK(&p->lock);
+  return 1;
+}
+
+// done takes back a finished step: 1 when it was finished (or not busy).
+static int done(struct mg_connection *c, struct mg_tls *t) {
+  size_t left;
+  int finished;
+  if (!t->busy) return 1;
+  LOCK(&t->mt->pool.lock);
+  finished = t->job == JOB_DONE;
+  UNLOCK(&t->mt->pool.lock);
+  if (!finished) return 0;
+  t->busy = t->offload = 0, t->job = JOB_NONE;
+  // What the step did not read goes back before what came meanwhile.
+  left = t->in.len - t->in_off;
+  if (c->rtls.buf == NULL && left > 0) {
+    memmove(t->in.buf, t->in.buf + t->in_off, left);
+    t->in.len = left;
+    c->rtls = t->in;
+  } else {
+    if (left > 0) mg_iobuf_add(&c->rtls, 0, t->in.buf + t->in_off, left);
+    if (t->in.buf != NULL) OPENSSL_cleanse(t->in.buf, t->in.size), mg_free(t->in.buf);
+  }
+  t->in.buf = NULL, t->in.len = t->in.size = 0;
+  if (t->out_len > 0 && send_out(t, (MG_SOCKET_TYPE) (size_t) c->fd) < 0 && t->rc >= 0) {
+    t->rc = -1;
+    mg_snprintf(t->err, sizeof(t->err), "cannot send: connection closed");
+  }
+  handshaken(c, t, t->rc, t->err);
+  return 1;
+}
+
+void ffi_tls_poll(struct mg_connection *c) {
+  struct mg_tls *t = (struct mg_tls *) c->tls;
+  if (t == NULL) return;
+  if (t->busy) done(c, t);
+  // A flight the socket did not take whole (it never happens on a new
+  // connection's empty buffer, but must not stall one).
+  if (!t->busy && t->out_len > 0 && send_out(t, (MG_SOCKET_TYPE) (size_t) c->fd) < 0) {
+    tls_error(c, "TLS handshake: cannot send: connection closed");
+  }
+}
+
+void ffi_tls_set_threads(struct mg_mgr *mgr, unsigned n) {
+  struct mgr_tls *mt = (struct mgr_tls *) mgr->tls_ctx;
+  if (mt == NULL) return;
+  LOCK(&mt->pool.lock);
+  mt->pool.want = n < MG_FFI_MAX_TLS_THREADS ? n : MG_FFI_MAX_TLS_THREADS;
+  UNLOCK(&mt->pool.lock);
+}
+
+unsigned ffi_tls_threads(struct mg_mgr *mgr) {
+  struct mgr_tls *mt = (struct mgr_tls *) mgr->tls_ctx;
+  unsigned n;
+  if (mt == NULL) return 0;
+  LOCK(&mt->pool.lock);
+  n = mt->pool.want;
+  UNLOCK(&mt->pool.lock);
+  return n;
+}
+
+// cpus is the default number of workers: one per processor, none on one.
+static unsigned cpus(void) {
+  long n;
+#if defined(_WIN32)
+  SYSTEM_INFO si;
+  GetSystemInfo(&si);
+  n = (long) si.dwNumberOfProcessors;
+#else
+  n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+  if (n < 2) return 0;
+  return n < DEFAULT_TLS_THREADS_MAX ? (unsigned) n : DEFAULT_TLS_THREADS_MAX;
+}
+
+void mg_tls_handshake(struct mg_connection *c) {
+  struct mg_tls *t = (struct mg_tls *) c->tls;
+  if (t == NULL || !done(c, t)) return;
+  if (!c->is_tls_hs || c->is_closing) return;  // done() finished or failed it
+  // The first step, until the whole ClientHello is in (it can come in
+  // pieces), goes to a worker.
+  if (t->mt != NULL && c->rtls.len > 0 && SSL_get_state(t->ssl) == TLS_ST_BEFORE &&
+      offload(c, t)) {
+    return;
+  }
+  handshaken(c, t, code(t, SSL_do_handshake(t->ssl)), NULL);
 }
 
 long mg_tls_recv(struct mg_connection *c, void *buf, size_t len) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
   int rc;
   if (t == NULL) return MG_IO_ERR;
-  if (buf == NULL || len == 0) return MG_IO_WAIT;
+  if (t->busy || buf == NULL || len == 0) return MG_IO_WAIT;
   if (len > 0x7fffffff) len = 0x7fffffff;
   if ((rc = SSL_read(t->ssl, buf, (int) len)) > 0) return rc;
   switch (SSL_get_error(t->ssl, rc)) {
@@ -659,7 +1001,7 @@ long mg_tls_recv(struct mg_connection *c, void *buf, size_t len) {
       ERR_clear_error();
       return MG_IO_WAIT;
     case SSL_ERROR_SSL:  // an alert, a bad record: say so
-      fail(c, t, "read");
+      fail(c, t, "read", NULL);
       return MG_IO_ERR;
     default:  // closed by the peer
       ERR_clear_error();
@@ -682,6 +1024,7 @@ long mg_tls_send(struct mg_connection *c, const void *buf, size_t len) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
   long rc;
   if (t == NULL) return MG_IO_ERR;
+  if (t->busy) return MG_IO_WAIT;
   if (len == 0) return 0;
   if (len > 0x7fffffff) len = 0x7fffffff;
   if (t->ticket) send_ticket(t, 1);
@@ -696,14 +1039,14 @@ long mg_tls_send(struct mg_connection *c, const void *buf, size_t len) {
 
 size_t mg_tls_pending(struct mg_connection *c) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
-  return t == NULL ? 0 : (size_t) SSL_pending(t->ssl);
+  return t == NULL || t->busy ? 0 : (size_t) SSL_pending(t->ssl);
 }
 
 // mongoose calls this when nothing is left to send: a connection closing
 // gracefully says so (close_notify), so the peer knows nothing was cut.
 void mg_tls_flush(struct mg_connection *c) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
-  if (t == NULL) return;
+  if (t == NULL || t->busy) return;
   if (t->held_len > 0 && send_held(c, t, 0) == MG_IO_ERR) c->is_closing = 1;
   // A connection that has not replied TICKET_WAIT_MS after its handshake
   // gets its ticket alone, at the next poll.
@@ -720,11 +1063,16 @@ void mg_tls_flush(struct mg_connection *c) {
 void mg_tls_free(struct mg_connection *c) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
   if (t == NULL) return;
-  SSL_free(t->ssl);
-  ffi_tls_cfg_release(t->cfg);
-  if (t->held != NULL) OPENSSL_cleanse(t->held, t->held_cap), free(t->held);
-  free(t);
+  int orphan = 0;
   c->tls = NULL;
+  ffi_tls_cfg_release(t->cfg);  // the SSL keeps its own reference
+  t->cfg = NULL;
+  if (t->busy) {  // a worker has the step, or will: it frees it
+    LOCK(&t->mt->pool.lock);
+    if (t->job != JOB_DONE) t->job = JOB_ORPHAN, orphan = 1;
+    UNLOCK(&t->mt->pool.lock);
+  }
+  if (!orphan) job_free(t);
 }
 
 // mg_tls_init serves users of mongoose's own API (mg_* on mg_ffi_mgr_raw):
@@ -743,13 +1091,40 @@ void mg_tls_init(struct mg_connection *c, const struct mg_tls_opts *opts) {
 }
 
 void mg_tls_ctx_init(struct mg_mgr *mgr) {
-  mgr->tls_ctx = calloc(1, sizeof(struct mgr_tls));
+  struct mgr_tls *mt = (struct mgr_tls *) calloc(1, sizeof(*mt));
+  if (mt == NULL) return;
+  LOCK_INIT(&mt->pool.lock);
+  COND_INIT(&mt->pool.cond);
+  mt->pool.want = cpus();
+  mgr->tls_ctx = mt;
 }
 
 void mg_tls_ctx_free(struct mg_mgr *mgr) {
   struct mgr_tls *mt = (struct mgr_tls *) mgr->tls_ctx;
   struct ffi_tls_cfg *cfg, *next;
+  unsigned i;
   if (mt == NULL) return;
+  // Every connection is closed: what the workers hold are orphans.
+  LOCK(&mt->pool.lock);
+  mt->pool.stop = 1;
+  COND_BROADCAST(&mt->pool.cond);
+  UNLOCK(&mt->pool.lock);
+  for (i = 0; i < mt->pool.started; i++) {
+#if defined(_WIN32)
+    WaitForSingleObject(mt->pool.threads[i], INFINITE);
+    CloseHandle(mt->pool.threads[i]);
+#else
+    pthread_join(mt->pool.threads[i], NULL);
+#endif
+  }
+  while (mt->pool.head != NULL) {  // steps no worker took
+    struct mg_tls *t = mt->pool.head;
+    mt->pool.head = t->next;
+    close_socket(t->wfd);
+    job_free(t);
+  }
+  COND_FREE(&mt->pool.cond);
+  LOCK_FREE(&mt->pool.lock);
   for (cfg = mt->clients; cfg != NULL; cfg = next) {
     next = cfg->next;
     ffi_tls_cfg_release(cfg);

@@ -24,4 +24,12 @@ void ffi_tls_cfg_release(struct ffi_tls_cfg *cfg);
 void ffi_tls_attach(struct mg_connection *c, struct ffi_tls_cfg *cfg,
                     struct mg_str name);
 
+// ffi_tls_poll takes back a handshake step a worker has finished and
+// reports its outcome; the glue calls it at every POLL of a TLS connection.
+void ffi_tls_poll(struct mg_connection *c);
+
+// The manager's handshake threads (MG_FFI_LIMIT_TLS_THREADS).
+void ffi_tls_set_threads(struct mg_mgr *mgr, unsigned n);
+unsigned ffi_tls_threads(struct mg_mgr *mgr);
+
 #endif  // MONGOOSE_FFI_TLS_H
