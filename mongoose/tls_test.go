@@ -478,6 +478,46 @@ func TestTLSClosedMidHandshake(t *testing.T) {
 	}
 }
 
+// TestTLSStepFailureWakesPoll: a first handshake step that fails on a worker
+// (plain HTTP to a TLS port) is reported at once, though the client neither
+// closes nor sends more and Poll waits long.
+func TestTLSStepFailureWakesPoll(t *testing.T) {
+	p := newPKI(t)
+	mgr, err := library(t).NewManager()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	id, err := mgr.Listen(mongoose.HTTP, "https://127.0.0.1:0", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := mgr.Addr(id, false)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	start := time.Now()
+	for time.Since(start) < 10*time.Second {
+		evs, err := mgr.Poll(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Type == mongoose.EvError {
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("the error came after %v: %s", d, e.Body)
+				}
+				t.Logf("after %v: %s", time.Since(start).Round(time.Millisecond), e.Body)
+				return
+			}
+		}
+	}
+	t.Fatal("no error event for plain HTTP on a TLS port")
+}
+
 // TestTLSGlueClientResumes: the glue's client keeps sessions per server, so
 // a reconnecting client resumes.
 func TestTLSGlueClientResumes(t *testing.T) {

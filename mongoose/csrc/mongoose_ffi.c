@@ -694,6 +694,15 @@ static void wq_deliver(struct mg_ffi_mgr *m) {
   }
 }
 
+void ffi_wake(struct mg_mgr *mgr) {
+  struct mg_ffi_mgr *m =
+      (struct mg_ffi_mgr *) (void *) ((char *) mgr - offsetof(struct mg_ffi_mgr, mgr));
+  char none = 0;
+  MG_FFI_LOCK(&m->wq.lock);
+  if (!m->wq.closed) mg_wakeup(&m->mgr, MG_FFI_WAKE_ID, &none, 0);
+  MG_FFI_UNLOCK(&m->wq.lock);
+}
+
 // wq_close refuses further wakeups and frees what is queued.
 static void wq_close(struct mg_ffi_mgr *m) {
   struct wmsg *w, *next;

@@ -21,7 +21,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #if !defined(_WIN32)
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 #endif
 
@@ -44,6 +46,7 @@
 #define SESSIONS 32  // client sessions kept per configuration
 #define TICKET_WAIT_MS 100  // how long a TLS 1.3 ticket waits for a reply
 #define DEFAULT_TLS_THREADS_MAX 16
+#define QUEUE_PER_THREAD 8
 #if defined(MSG_NOSIGNAL)
 #define SEND_FLAGS MSG_NOSIGNAL
 #else
@@ -107,8 +110,10 @@ struct pool {
   ffi_cond cond;
   struct mg_tls *head, *tail;  // steps waiting for a worker
   unsigned want, started;      // threads asked for, threads started
+  unsigned queued;             // steps in head .. tail
   int stop;
-  ffi_thread threads[MG_FFI_MAX_TLS_THREADS];  // started on first need, kept
+  ffi_thread threads[MG_FFI_MAX_TLS_THREADS];
+  struct mg_mgr *mgr;  // started on first need, kept
 };
 
 // The manager's TLS state (mgr->tls_ctx).
@@ -755,10 +760,11 @@ static void handshaken(struct mg_connection *c, struct mg_tls *t, long rc,
 // key exchange, signature) is most of a handshake's work. A worker runs it
 // on a copy of what mongoose received and sends the flight itself, so the
 // polling thread goes on serving the other connections and the machine's
-// processors share the handshakes, as net/http's goroutines do. Nothing
-// wakes the polling thread: the client's answer to the flight does, and by
-// then the step is done (ffi_tls_poll). The later steps are cheap and run
-// on the polling thread.
+// processors share the handshakes, as net/http's goroutines do. The worker
+// does not wake the polling thread (the client's answer to the flight does,
+// and by then the step is done: ffi_tls_poll), unless the step failed or
+// the socket did not take the whole flight. The later steps are cheap and
+// run on the polling thread.
 
 static void job_free(struct mg_tls *t) {
   SSL_free(t->ssl);
@@ -776,9 +782,10 @@ static int dup_socket(struct mg_connection *c, MG_SOCKET_TYPE *out) {
 #if defined(_WIN32)
   WSAPROTOCOL_INFOW info;
   if (WSADuplicateSocketW(fd, GetCurrentProcessId(), &info) != 0) return 0;
-  *out = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, 0);
+  *out = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0,
+                    WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
 #else
-  *out = dup(fd);
+  *out = fcntl(fd, F_DUPFD_CLOEXEC, 0);  // not inherited, as mongoose's own
 #endif
   return *out != MG_INVALID_SOCKET;
 }
@@ -844,12 +851,17 @@ static void *worker(void *arg) {
     struct mg_tls *t;
     while (!p->stop && p->head == NULL) COND_WAIT(&p->cond, &p->lock);
     if (p->stop) break;
-    t = p->head, p->head = t->next;
+    int wake = 0;
+    t = p->head, p->head = t->next, p->queued--;
     if (p->head == NULL) p->tail = NULL;
     if (t->job != JOB_ORPHAN) {
       t->job = JOB_RUNNING;
       UNLOCK(&p->lock);
       step(t);
+      // A failure, or a flight the socket did not take whole, must not wait
+      // for the client: wake the polling thread (read before DONE, after
+      // which t is the polling thread's).
+      wake = t->rc < 0 || t->out_len > 0;
       LOCK(&p->lock);
     }
     if (t->job == JOB_ORPHAN) {  // its connection closed meanwhile
@@ -859,6 +871,11 @@ static void *worker(void *arg) {
       LOCK(&p->lock);
     } else {
       t->job = JOB_DONE;
+      if (wake) {
+        UNLOCK(&p->lock);
+        ffi_wake(p->mgr);  // the manager outlives its workers
+        LOCK(&p->lock);
+      }
     }
   }
   UNLOCK(&p->lock);
@@ -879,11 +896,22 @@ static int offload(struct mg_connection *c, struct mg_tls *t) {
 #if defined(_WIN32)
     if ((*th = CreateThread(NULL, 0, worker, p, 0, NULL)) == NULL) break;
 #else
-    if (pthread_create(th, NULL, worker, p) != 0) break;
+    // Workers take no signals: a host such as a Go program (without cgo)
+    // cannot handle one on a thread it did not make.
+    sigset_t all, old;
+    int rc;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(th, NULL, worker, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) break;
 #endif
     p->started++;
   }
-  if (p->started == 0 || p->want == 0 || !dup_socket(c, &t->wfd)) {
+  // Beyond a few steps a thread, the polling thread does them itself: a
+  // flood of handshakes then slows accepting, as it did before.
+  if (p->started == 0 || p->want == 0 || p->queued >= QUEUE_PER_THREAD * p->started ||
+      !dup_socket(c, &t->wfd)) {
     UNLOCK(&p->lock);
     return 0;
   }
@@ -898,6 +926,7 @@ static int offload(struct mg_connection *c, struct mg_tls *t) {
     p->head = t;
   }
   p->tail = t;
+  p->queued++;
   COND_SIGNAL(&p->cond);
   UNLOCK(&p->lock);
   return 1;
@@ -920,7 +949,10 @@ static int done(struct mg_connection *c, struct mg_tls *t) {
     t->in.len = left;
     c->rtls = t->in;
   } else {
-    if (left > 0) mg_iobuf_add(&c->rtls, 0, t->in.buf + t->in_off, left);
+    if (left > 0 && mg_iobuf_add(&c->rtls, 0, t->in.buf + t->in_off, left) == 0 && t->rc >= 0) {
+      t->rc = -1;
+      mg_snprintf(t->err, sizeof(t->err), "out of memory");
+    }
     if (t->in.buf != NULL) OPENSSL_cleanse(t->in.buf, t->in.size), mg_free(t->in.buf);
   }
   t->in.buf = NULL, t->in.len = t->in.size = 0;
@@ -938,7 +970,8 @@ void ffi_tls_poll(struct mg_connection *c) {
   if (t->busy) done(c, t);
   // A flight the socket did not take whole (it never happens on a new
   // connection's empty buffer, but must not stall one).
-  if (!t->busy && t->out_len > 0 && send_out(t, (MG_SOCKET_TYPE) (size_t) c->fd) < 0) {
+  if (!t->busy && t->out_len > 0 && !c->is_closing &&
+      send_out(t, (MG_SOCKET_TYPE) (size_t) c->fd) < 0) {
     tls_error(c, "TLS handshake: cannot send: connection closed");
   }
 }
@@ -979,8 +1012,10 @@ void mg_tls_handshake(struct mg_connection *c) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
   if (t == NULL || !done(c, t)) return;
   if (!c->is_tls_hs || c->is_closing) return;  // done() finished or failed it
-  // The first step, until the whole ClientHello is in (it can come in
-  // pieces), goes to a worker.
+  // The rest of a flight goes before anything the next step writes.
+  if (t->out_len > 0 && send_out(t, (MG_SOCKET_TYPE) (size_t) c->fd) <= 0) return;
+  // The first step goes to a worker, also when the ClientHello's record
+  // comes in pieces, until a whole record is in.
   if (t->mt != NULL && c->rtls.len > 0 && SSL_get_state(t->ssl) == TLS_ST_BEFORE &&
       offload(c, t)) {
     return;
@@ -1096,6 +1131,7 @@ void mg_tls_ctx_init(struct mg_mgr *mgr) {
   LOCK_INIT(&mt->pool.lock);
   COND_INIT(&mt->pool.cond);
   mt->pool.want = cpus();
+  mt->pool.mgr = mgr;
   mgr->tls_ctx = mt;
 }
 

@@ -32,4 +32,8 @@ void ffi_tls_poll(struct mg_connection *c);
 void ffi_tls_set_threads(struct mg_mgr *mgr, unsigned n);
 unsigned ffi_tls_threads(struct mg_mgr *mgr);
 
+// ffi_wake ends a glue manager's wait in poll; any thread may call it until
+// mg_ffi_mgr_free returns (mongoose_ffi.c).
+void ffi_wake(struct mg_mgr *mgr);
+
 #endif  // MONGOOSE_FFI_TLS_H
