@@ -368,6 +368,54 @@ func TestTLSTicketWithoutReply(t *testing.T) {
 	}
 }
 
+// recorder keeps what a connection reads once on is set.
+type recorder struct {
+	net.Conn
+	on  bool
+	got []byte
+}
+
+func (r *recorder) Read(b []byte) (int, error) {
+	n, err := r.Conn.Read(b)
+	if r.on {
+		r.got = append(r.got, b[:n]...)
+	}
+	return n, err
+}
+
+// TestTLSNoTicketWhenUnusable: a TLS 1.3 client that offers no
+// psk_key_exchange_modes cannot resume (Go's without a session cache, as
+// http.Client's default is), so it gets no ticket (RFC 8446 4.2.9), as from
+// Go's servers: the server spends nothing on it, the client reads nothing.
+func TestTLSNoTicketWhenUnusable(t *testing.T) {
+	p := newPKI(t)
+	s := serve(t, mongoose.HTTP, "https", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey}, hello)
+	raw, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{Conn: raw}
+	c := tls.Client(rec, &tls.Config{RootCAs: p.pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13})
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	rec.on = true
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if line, err := bufio.NewReader(c).ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 200") {
+		t.Fatalf("response %q, %v", line, err)
+	}
+	// Every record after the handshake: the response alone, or a ticket too.
+	var records int
+	for b := rec.got; len(b) >= 5; records++ {
+		b = b[min(len(b), 5+(int(b[3])<<8|int(b[4]))):]
+	}
+	if records != 1 {
+		t.Errorf("the client read %d records after the handshake, want 1 (the response, no ticket)", records)
+	}
+}
+
 // TestTLSThreads: servers' handshakes complete with their first step on the
 // polling thread (-1) and on one or several workers, many at once, each
 // request answered.

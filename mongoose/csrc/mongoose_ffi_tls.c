@@ -139,7 +139,9 @@ struct mg_tls {
   // out in the same send, as Go's servers send it with their first flight:
   // the client wakes once, not twice. held: bytes written while hold is on,
   // sent ahead of the next record.
-  int ticket, hold;
+  // resumable: the client offered psk_key_exchange_modes; one that did not
+  // cannot use a ticket (RFC 8446 4.2.9: send none; Go's servers do not).
+  int ticket, hold, resumable;
   uint64_t hs_ms;           // when the handshake completed
   unsigned char *held;
   size_t held_len, held_cap;
@@ -475,6 +477,18 @@ static int alpn_select(SSL *ssl, const unsigned char **out,
   return SSL_TLSEXT_ERR_OK;
 }
 
+// Notes whether a TLS 1.3 client could resume with a ticket. It runs on
+// whichever thread has the step, so it reaches its mg_tls through the BIO.
+static int client_hello(SSL *ssl, int *alert, void *arg) {
+  struct mg_tls *t = (struct mg_tls *) BIO_get_data(SSL_get_rbio(ssl));
+  const unsigned char *p;
+  size_t n;
+  (void) alert, (void) arg;
+  t->resumable = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk_kex_modes, &p, &n) == 1 &&
+                 n >= 2 && p[0] > 0;
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 // A client keeps the newest session per server.
 static int new_session(SSL *ssl, SSL_SESSION *s) {
   struct mg_connection *c = (struct mg_connection *) SSL_get_app_data(ssl);
@@ -584,6 +598,7 @@ static struct ffi_tls_cfg *build(int is_client, int is_http, uint32_t flags,
     // cost a tenth of a full handshake, for a second ticket few clients
     // use), sent with the first reply (see struct mg_tls).
     SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_client_hello_cb(ctx, client_hello, NULL);
     if (o->ca.len > 0) {  // mutual TLS
       cfg->verify = 1;
       SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
@@ -746,7 +761,7 @@ static void handshaken(struct mg_connection *c, struct mg_tls *t, long rc,
                        const char *why) {
   if (rc > 0) {
     c->is_tls_hs = 0;
-    if (!t->cfg->client && SSL_version(t->ssl) == TLS1_3_VERSION) {
+    if (!t->cfg->client && SSL_version(t->ssl) == TLS1_3_VERSION && t->resumable) {
       t->ticket = 1, t->hs_ms = mg_millis();
     }
     mg_call(c, MG_EV_TLS_HS, NULL);
