@@ -1,6 +1,7 @@
 package openssl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,7 +20,7 @@ import (
 )
 
 // recipe is bumped whenever the steps below change what they produce.
-const recipe = 2
+const recipe = 3
 
 // prefix is baked into the libraries as their install location; it is fixed
 // so that the output does not depend on where the cache is.
@@ -42,6 +43,7 @@ type keyInputs struct {
 	Source   string
 	Target   target.Target
 	Options  []string
+	Speed    []string
 	NoAVX512 []string
 	ProbeCC  string
 	Zig      string
@@ -59,7 +61,7 @@ type Builder struct {
 // from the same inputs.
 func (b *Builder) Build(ctx context.Context, t target.Target) (Result, error) {
 	cfg, pin := b.Config, b.Pin
-	key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(t), t.NoAVX512, t.ProbeCC, b.Zig.Version})
+	key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(t), Speed(), t.NoAVX512, t.ProbeCC, b.Zig.Version})
 	r := Result{Target: t, Version: pin.Version, Key: key, Dir: filepath.Join(cfg.Cache, "openssl", pin.Version, t.Dir()+"-"+key)}
 	if cache.Exists(r.Dir) {
 		fmt.Fprintf(cfg.Out, "openssl %s: up to date (%s)\n", t, r.Dir)
@@ -119,6 +121,9 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 		if err := run(fmt.Sprintf("make (%d jobs)", cfg.Jobs), "make", fmt.Sprintf("-j%d", cfg.Jobs), "build_libs"); err != nil {
 			return err
 		}
+		if err := buildForSpeed(work, run); err != nil {
+			return err
+		}
 		stage := filepath.Join(work, "stage")
 		if err := run("install", "make", "install_dev", "DESTDIR="+stage); err != nil {
 			return err
@@ -146,10 +151,73 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 	return os.RemoveAll(work)
 }
 
+// buildForSpeed compiles the speed sources again with speedFlag after the
+// Makefile's CFLAGS (the last -O wins), then has make archive them again.
+func buildForSpeed(work string, run func(string, ...string) error) error {
+	mk, err := os.ReadFile(filepath.Join(work, "Makefile"))
+	if err != nil {
+		return err
+	}
+	cflags, ok := makeVar(string(mk), "CFLAGS")
+	if !ok {
+		return fmt.Errorf("openssl: no CFLAGS line in %s", filepath.Join(work, "Makefile"))
+	}
+	for _, o := range speed {
+		obj, err := objectOf(string(mk), o.Arg)
+		if err != nil {
+			return err
+		}
+		file := filepath.Join(work, filepath.FromSlash(obj))
+		small, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if err := os.Remove(file); err != nil {
+			return err
+		}
+		if err := run("build "+o.Arg+" with "+speedFlag, "make", "CFLAGS="+cflags+" "+speedFlag, obj); err != nil {
+			return err
+		}
+		fast, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if bytes.Equal(small, fast) {
+			return fmt.Errorf("openssl: %s came out the same with %s: the flag did not reach the compiler", o.Arg, speedFlag)
+		}
+	}
+	return run("archive what was built for speed", "make", "build_libs")
+}
+
+// objectOf finds the object the Makefile builds from a source ("obj: src"
+// lines); the object's name and extension differ by target.
+func objectOf(mk, src string) (string, error) {
+	var objs []string
+	for _, l := range strings.Split(mk, "\n") {
+		if obj, dep, ok := strings.Cut(l, ": "); ok && !strings.ContainsAny(obj, " \t") && strings.HasSuffix(strings.TrimSpace(dep), "/"+src) {
+			objs = append(objs, obj)
+		}
+	}
+	if len(objs) != 1 {
+		return "", fmt.Errorf("openssl: the Makefile builds %d objects from %s, want 1: fix speed in openssl/options.go", len(objs), src)
+	}
+	return objs[0], nil
+}
+
+// makeVar reads a "NAME=value" line of a Makefile.
+func makeVar(mk, name string) (string, bool) {
+	for _, l := range strings.Split(mk, "\n") {
+		if v, ok := strings.CutPrefix(l, name+"="); ok {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
 // check refuses archives holding objects for another format or
 // architecture, and records what was built.
 func check(r Result, dir string, took time.Duration) error {
-	m := map[string]any{"target": r.Target.String(), "key": r.Key, "options": Args(r.Target), "seconds": took.Seconds()}
+	m := map[string]any{"target": r.Target.String(), "key": r.Key, "options": Args(r.Target), "speed": Speed(), "seconds": took.Seconds()}
 	for _, l := range Libs {
 		n, err := objfile.CheckArchive(filepath.Join(dir, "lib", l), r.Target)
 		if err != nil {

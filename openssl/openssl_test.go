@@ -4,6 +4,7 @@ import (
 	"context"
 	"debug/elf"
 	"debug/pe"
+	"encoding/json"
 	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
 	"os"
 	"path/filepath"
@@ -37,6 +38,11 @@ func TestPinAndOptions(t *testing.T) {
 			t.Errorf("option %q is repeated or has no reason", o.Arg)
 		}
 		seen[o.Arg] = true
+	}
+	for _, o := range speed {
+		if !strings.HasSuffix(o.Arg, ".c") || o.Why == "" {
+			t.Errorf("speed %q: want a C source and a reason", o.Arg)
+		}
 	}
 	for _, keep := range []string{"no-tls1_3", "no-tls1_2", "no-ec", "no-chacha", "no-poly1305", "no-asm", "no-ml-kem"} {
 		if seen[keep] {
@@ -132,6 +138,11 @@ func TestBuild(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(r.Dir, "include", "openssl", "ssl.h")); err != nil {
 			t.Errorf("%s: headers missing: %v", r.Target, err)
+		}
+		// The build fails when a source built for speed comes out unchanged.
+		var rec struct{ Speed []string }
+		if b, err := os.ReadFile(filepath.Join(r.Dir, "build.json")); err != nil || json.Unmarshal(b, &rec) != nil || !slices.Equal(rec.Speed, Speed()) {
+			t.Errorf("%s: build.json lists %q built for speed, want %q (%v)", r.Target, rec.Speed, Speed(), err)
 		}
 	}
 }

@@ -32,6 +32,7 @@ const (
 	PropZigTriple       = "mongoose-ffi:zig-target"
 	PropOpenSSLTarget   = "mongoose-ffi:openssl-configure-target"
 	PropOpenSSLOptions  = "mongoose-ffi:openssl-configure-options"
+	PropOpenSSLSpeed    = "mongoose-ffi:openssl-sources-built-for-speed"
 	PropCommit          = "mongoose-ffi:commit"
 	PropSigningKey      = "mongoose-ffi:openpgp-signing-key"
 	propRefPrefixTarget = "target:"
@@ -81,6 +82,7 @@ func SBOM(root, version string, c Commit, mgPin, osslPin *source.Pin) ([]byte, e
 				{Name: PropZigTriple, Value: t.Zig},
 				{Name: PropOpenSSLTarget, Value: t.OpenSSL},
 				{Name: PropOpenSSLOptions, Value: strings.Join(openssl.Args(t), " ")},
+				{Name: PropOpenSSLSpeed, Value: strings.Join(openssl.Speed(), ", ")},
 			},
 			Components: &parts,
 		})
