@@ -180,3 +180,26 @@ func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
 }
+
+// TestObjectOf: the object built from a speed source is found by its make
+// rule, whatever the target names objects.
+func TestObjectOf(t *testing.T) {
+	mk := "CFLAGS=-Wall -O3 -Os\n" +
+		"crypto/ec/libcrypto-lib-curve25519.obj: ../src/crypto/ec/curve25519.c\n" +
+		"\t$(CC) -c -o $@ ../src/crypto/ec/curve25519.c\n" +
+		"crypto/ec/libcrypto-lib-x_curve25519.o: ../src/crypto/ec/x_curve25519.c\n" +
+		"crypto/ml_kem/libcrypto-lib-ml_kem.o: ../src/crypto/ml_kem/ml_kem.c\n"
+	for src, want := range map[string]string{
+		"crypto/ec/curve25519.c": "crypto/ec/libcrypto-lib-curve25519.obj",
+		"crypto/ml_kem/ml_kem.c": "crypto/ml_kem/libcrypto-lib-ml_kem.o",
+		"crypto/ec/missing.c":    "",
+	} {
+		got, err := objectOf(mk, src)
+		if got != want || (err != nil) != (want == "") {
+			t.Errorf("objectOf(%s) = %q, %v; want %q", src, got, err, want)
+		}
+	}
+	if v, ok := makeVar(mk, "CFLAGS"); !ok || v != "-Wall -O3 -Os" {
+		t.Errorf("makeVar(CFLAGS) = %q, %v", v, ok)
+	}
+}
