@@ -1023,6 +1023,24 @@ static unsigned cpus(void) {
   return n < DEFAULT_TLS_THREADS_MAX ? (unsigned) n : DEFAULT_TLS_THREADS_MAX;
 }
 
+// deliver reads now what came in behind the handshake's last message (a
+// request sent with the client's Finished): mongoose would read it at the
+// next poll, and while TLS data waits it polls with a 1 ms timeout, not 0.
+static void deliver(struct mg_connection *c) {
+  long n;
+  if (c->is_closing || c->recv.buf == NULL || c->recv.len >= c->recv.size ||
+      (c->rtls.len == 0 && mg_tls_pending(c) == 0)) {
+    return;
+  }
+  n = mg_tls_recv(c, c->recv.buf + c->recv.len, c->recv.size - c->recv.len);
+  if (n > 0) {
+    c->recv.len += (size_t) n;
+    mg_call(c, MG_EV_READ, &n);
+  } else if (n != MG_IO_WAIT) {
+    c->is_closing = 1;  // as mongoose's own read does
+  }
+}
+
 void mg_tls_handshake(struct mg_connection *c) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
   if (t == NULL || !done(c, t)) return;
@@ -1036,26 +1054,40 @@ void mg_tls_handshake(struct mg_connection *c) {
     return;
   }
   handshaken(c, t, code(t, SSL_do_handshake(t->ssl)), NULL);
+  if (!c->is_tls_hs) deliver(c);
 }
 
+// mg_tls_recv returns what every record already received holds, as far as
+// len allows: mongoose reads once per poll, and while TLS data waits it
+// polls with a 1 ms timeout, not 0, so a record left behind (a request's
+// body after its headers) would wait for it. An error after some data is
+// reported now (the connection closes after the data is taken in); a
+// close_notify, at the next read.
 long mg_tls_recv(struct mg_connection *c, void *buf, size_t len) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
+  size_t got = 0;
   int rc;
   if (t == NULL) return MG_IO_ERR;
   if (t->busy || buf == NULL || len == 0) return MG_IO_WAIT;
-  if (len > 0x7fffffff) len = 0x7fffffff;
-  if ((rc = SSL_read(t->ssl, buf, (int) len)) > 0) return rc;
-  switch (SSL_get_error(t->ssl, rc)) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      ERR_clear_error();
-      return MG_IO_WAIT;
-    case SSL_ERROR_SSL:  // an alert, a bad record: say so
-      fail(c, t, "read", NULL);
-      return MG_IO_ERR;
-    default:  // closed by the peer
-      ERR_clear_error();
-      return MG_IO_ERR;
+  for (;;) {
+    size_t want = len - got > 0x7fffffff ? 0x7fffffff : len - got;
+    if ((rc = SSL_read(t->ssl, (char *) buf + got, (int) want)) > 0) {
+      got += (size_t) rc;
+      if (got < len && (c->rtls.len > 0 || SSL_pending(t->ssl) > 0)) continue;
+      return (long) got;
+    }
+    switch (SSL_get_error(t->ssl, rc)) {
+      case SSL_ERROR_WANT_READ:
+      case SSL_ERROR_WANT_WRITE:
+        ERR_clear_error();
+        return got > 0 ? (long) got : MG_IO_WAIT;
+      case SSL_ERROR_SSL:  // an alert, a bad record: say so
+        fail(c, t, "read", NULL);
+        return got > 0 ? (long) got : MG_IO_ERR;
+      default:  // closed by the peer: SSL_read says so again next time
+        ERR_clear_error();
+        return got > 0 ? (long) got : MG_IO_ERR;
+    }
   }
 }
 
