@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -566,6 +567,70 @@ func TestTLSRecordsTogether(t *testing.T) {
 	io.WriteString(c, "POST /second HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
 	io.WriteString(c, "hello")
 	answer("/second", "hello")
+}
+
+// TestTLSEndBehindData: a close_notify, or a bad record, that comes in with
+// data is taken in after the data: the data is read, then the error (if
+// any) reported, then the connection closes.
+func TestTLSEndBehindData(t *testing.T) {
+	p := newPKI(t)
+	for _, tc := range []struct {
+		name string
+		end  func(c *tls.Conn, h *heldConn)
+		want []mongoose.EventType
+	}{
+		{"close_notify", func(c *tls.Conn, h *heldConn) {
+			c.CloseWrite()
+			h.SetWriteDeadline(time.Time{}) // CloseWrite leaves an expired one
+		}, []mongoose.EventType{mongoose.EvRead, mongoose.EvClose}},
+		{"bad record", func(c *tls.Conn, h *heldConn) {
+			h.mu.Lock()
+			h.held = append(h.held, 0x17, 3, 3, 0, 24) // application data, 24 bytes that fail the AEAD
+			h.held = append(h.held, make([]byte, 24)...)
+			h.mu.Unlock()
+		}, []mongoose.EventType{mongoose.EvRead, mongoose.EvError, mongoose.EvClose}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			evc := make(chan mongoose.Event, 16)
+			s := serve(t, mongoose.TCP, "tls", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey}, func(m *mongoose.Manager, e *mongoose.Event) {
+				if e.Type == mongoose.EvRead || e.Type == mongoose.EvError || e.Type == mongoose.EvClose {
+					evc <- mongoose.Event{Type: e.Type, Body: bytes.Clone(e.Body)}
+				}
+			})
+			raw, err := net.Dial("tcp", s.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close() // the client keeps its end open: the close is the server's
+			h := &heldConn{Conn: raw}
+			c := tls.Client(h, &tls.Config{RootCAs: p.pool, ServerName: "127.0.0.1"})
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			if err := c.Handshake(); err != nil {
+				t.Fatal(err)
+			}
+			h.holdAgain()
+			io.WriteString(c, "hello")
+			tc.end(c, h)
+			if err := h.flush(); err != nil {
+				t.Fatal(err)
+			}
+			var got []mongoose.EventType
+			for len(got) < len(tc.want) {
+				select {
+				case e := <-evc:
+					got = append(got, e.Type)
+					if e.Type == mongoose.EvRead && string(e.Body) != "hello" {
+						t.Errorf("read %q, want hello", e.Body)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatalf("events %v, then nothing for 5 s; want %v", got, tc.want)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("events %v, want %v", got, tc.want)
+			}
+		})
+	}
 }
 
 // TestTLSThreads: servers' handshakes complete with their first step on the

@@ -157,7 +157,10 @@ struct mg_tls {
   size_t in_off;
   unsigned char *out;
   size_t out_len, out_cap;
-  char err[256];               // a failed step's OpenSSL error
+  char err[256];               // a failed step's OpenSSL error, or rd_err's
+  // A read's end (1: closed, 2: failed, err says why) that came behind data:
+  // reported by the next read, which mg_tls_pending asks for.
+  int rd_err;
 };
 
 // ---- process-wide state: the BIO method and the system roots ----
@@ -484,8 +487,12 @@ static int client_hello(SSL *ssl, int *alert, void *arg) {
   const unsigned char *p;
   size_t n;
   (void) alert, (void) arg;
-  t->resumable = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk_kex_modes, &p, &n) == 1 &&
-                 n >= 2 && p[0] > 0;
+  t->resumable = 0;
+  // OpenSSL resumes TLS 1.3 with psk_dhe_ke (1) only, as Go does.
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk_kex_modes, &p, &n) == 1 && n >= 2 &&
+      p[0] == n - 1) {
+    t->resumable = memchr(p + 1, 1, n - 1) != NULL;
+  }
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
@@ -1058,17 +1065,21 @@ void mg_tls_handshake(struct mg_connection *c) {
 }
 
 // mg_tls_recv returns what every record already received holds, as far as
-// len allows: mongoose reads once per poll, and while TLS data waits it
-// polls with a 1 ms timeout, not 0, so a record left behind (a request's
-// body after its headers) would wait for it. An error after some data is
-// reported now (the connection closes after the data is taken in); a
-// close_notify, at the next read.
+// len allows: mongoose reads once a poll, and while TLS data waits it polls
+// with a 1 ms timeout, not 0, so a record left behind (a request's body
+// after its headers) would wait for it. A close or an error behind the data
+// is reported by the next call, at the next poll, after the data.
 long mg_tls_recv(struct mg_connection *c, void *buf, size_t len) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
   size_t got = 0;
-  int rc;
+  int rc, e;
   if (t == NULL) return MG_IO_ERR;
   if (t->busy || buf == NULL || len == 0) return MG_IO_WAIT;
+  if (t->rd_err != 0) {
+    if (t->rd_err == 2) tls_error(c, "TLS read failed: %s", t->err);
+    t->rd_err = 0;
+    return MG_IO_ERR;
+  }
   for (;;) {
     size_t want = len - got > 0x7fffffff ? 0x7fffffff : len - got;
     if ((rc = SSL_read(t->ssl, (char *) buf + got, (int) want)) > 0) {
@@ -1076,18 +1087,25 @@ long mg_tls_recv(struct mg_connection *c, void *buf, size_t len) {
       if (got < len && (c->rtls.len > 0 || SSL_pending(t->ssl) > 0)) continue;
       return (long) got;
     }
-    switch (SSL_get_error(t->ssl, rc)) {
-      case SSL_ERROR_WANT_READ:
-      case SSL_ERROR_WANT_WRITE:
-        ERR_clear_error();
-        return got > 0 ? (long) got : MG_IO_WAIT;
-      case SSL_ERROR_SSL:  // an alert, a bad record: say so
-        fail(c, t, "read", NULL);
-        return got > 0 ? (long) got : MG_IO_ERR;
-      default:  // closed by the peer: SSL_read says so again next time
-        ERR_clear_error();
-        return got > 0 ? (long) got : MG_IO_ERR;
+    e = SSL_get_error(t->ssl, rc);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      ERR_clear_error();
+      return got > 0 ? (long) got : MG_IO_WAIT;
     }
+    if (got == 0) {
+      if (e == SSL_ERROR_SSL) {
+        fail(c, t, "read", NULL);  // an alert, a bad record: say so
+      } else {
+        ERR_clear_error();  // closed by the peer
+      }
+      return MG_IO_ERR;
+    }
+    t->rd_err = e == SSL_ERROR_SSL ? 2 : 1;
+    t->err[0] = '\0';
+    if (e == SSL_ERROR_SSL) ERR_error_string_n(ERR_peek_error(), t->err, sizeof(t->err));
+    if (t->err[0] == '\0') mg_snprintf(t->err, sizeof(t->err), "connection closed");
+    ERR_clear_error();
+    return (long) got;
   }
 }
 
@@ -1121,7 +1139,8 @@ long mg_tls_send(struct mg_connection *c, const void *buf, size_t len) {
 
 size_t mg_tls_pending(struct mg_connection *c) {
   struct mg_tls *t = (struct mg_tls *) c->tls;
-  return t == NULL || t->busy ? 0 : (size_t) SSL_pending(t->ssl);
+  if (t == NULL || t->busy) return 0;
+  return t->rd_err != 0 ? 1 : (size_t) SSL_pending(t->ssl);
 }
 
 // mongoose calls this when nothing is left to send: a connection closing
