@@ -564,14 +564,20 @@ func TestTLSRecordsTogether(t *testing.T) {
 	answer("/first", "")
 	// Headers and body in two records (two writes), arriving together.
 	h.holdAgain()
-	io.WriteString(c, "POST /second HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
-	io.WriteString(c, "hello")
+	for _, rec := range []string{"POST /second HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n", "hello"} {
+		if _, err := io.WriteString(c, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
 	answer("/second", "hello")
 }
 
 // TestTLSEndBehindData: a close_notify, or a bad record, that comes in with
 // data is taken in after the data: the data is read, then the error (if
-// any) reported, then the connection closes.
+// any) reported, then the connection closes. It guards the read that takes
+// every record in at once (TestTLSRecordsTogether): a first version lost
+// the close_notify (the connection never closed) and reported the error
+// before the data.
 func TestTLSEndBehindData(t *testing.T) {
 	p := newPKI(t)
 	for _, tc := range []struct {
@@ -609,7 +615,9 @@ func TestTLSEndBehindData(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.holdAgain()
-			io.WriteString(c, "hello")
+			if _, err := io.WriteString(c, "hello"); err != nil {
+				t.Fatal(err)
+			}
 			tc.end(c, h)
 			if err := h.flush(); err != nil {
 				t.Fatal(err)

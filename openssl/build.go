@@ -136,7 +136,7 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 		// pkg-config and CMake files name the fake prefix; nothing here uses them.
 		os.RemoveAll(filepath.Join(tmp, "lib", "pkgconfig"))
 		os.RemoveAll(filepath.Join(tmp, "lib", "cmake"))
-		return check(r, tmp, time.Since(start))
+		return check(r, tmp, cfg.Cache, time.Since(start))
 	})
 	if err != nil {
 		return err
@@ -175,7 +175,8 @@ func buildForSpeed(work string, run func(string, ...string) error) error {
 		if err := os.Remove(file); err != nil {
 			return err
 		}
-		if err := run("build "+o.Arg+" with "+speedFlag, "make", "CFLAGS="+cflags+" "+speedFlag, obj); err != nil {
+		flags := strings.Join(speedFlags, " ")
+		if err := run("build "+o.Arg+" with "+flags, "make", "CFLAGS="+cflags+" "+flags, obj); err != nil {
 			return err
 		}
 		fast, err := os.ReadFile(file)
@@ -183,7 +184,14 @@ func buildForSpeed(work string, run func(string, ...string) error) error {
 			return err
 		}
 		if bytes.Equal(small, fast) {
-			return fmt.Errorf("openssl: %s came out the same with %s: the flag did not reach the compiler", o.Arg, speedFlag)
+			return fmt.Errorf("openssl: %s came out the same with %s: the flags did not reach the compiler", o.Arg, flags)
+		}
+	}
+	// Archived again from scratch: a timestamp equal to the old archive's
+	// (one-second file systems) must not keep the -Os objects.
+	for _, l := range Libs {
+		if err := os.Remove(filepath.Join(work, l)); err != nil {
+			return err
 		}
 	}
 	return run("archive what was built for speed", "make", "build_libs")
@@ -194,7 +202,8 @@ func buildForSpeed(work string, run func(string, ...string) error) error {
 func objectOf(mk, src string) (string, error) {
 	var objs []string
 	for _, l := range strings.Split(mk, "\n") {
-		if obj, dep, ok := strings.Cut(l, ": "); ok && !strings.ContainsAny(obj, " \t") && strings.HasSuffix(strings.TrimSpace(dep), "/"+src) {
+		obj, deps, ok := strings.Cut(l, ": ")
+		if f := strings.Fields(deps); ok && len(f) > 0 && !strings.ContainsAny(obj, " \t") && strings.HasSuffix(f[0], "/"+src) {
 			objs = append(objs, obj)
 		}
 	}
@@ -215,15 +224,24 @@ func makeVar(mk, name string) (string, bool) {
 }
 
 // check refuses archives holding objects for another format or
-// architecture, and records what was built.
-func check(r Result, dir string, took time.Duration) error {
+// architecture, or naming the cache (the output must not depend on where it
+// is), and records what was built.
+func check(r Result, dir, cacheDir string, took time.Duration) error {
 	m := map[string]any{"target": r.Target.String(), "key": r.Key, "options": Args(r.Target), "speed": Speed(), "seconds": took.Seconds()}
 	for _, l := range Libs {
-		n, err := objfile.CheckArchive(filepath.Join(dir, "lib", l), r.Target)
+		path := filepath.Join(dir, "lib", l)
+		n, err := objfile.CheckArchive(path, r.Target)
 		if err != nil {
 			return err
 		}
 		m[l+" objects"] = n
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if work := filepath.Join(cacheDir, "work"); bytes.Contains(data, []byte(work)) {
+			return fmt.Errorf("openssl %s: %s names the build directory under %s (debug info?): it would differ from one machine to another", r.Target, l, work)
+		}
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	return os.WriteFile(filepath.Join(dir, "build.json"), append(b, '\n'), 0o644)

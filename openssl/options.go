@@ -75,7 +75,7 @@ var options = []option{
 	{"-fdata-sections", "likewise for data"},
 }
 
-// speed are the C sources built with speedFlag instead of -Os: portable C
+// speed are the C sources built with speedFlags instead of -Os: portable C
 // on every TLS 1.3 handshake's path (the X25519MLKEM768 key exchange every
 // current client offers first), where -Os costs most and size least.
 // Measured on linux/amd64: ML-KEM-768 encapsulation 25 -> 17.5 us, X25519
@@ -85,14 +85,17 @@ var speed = []option{
 	{"crypto/ec/curve25519.c", "X25519 key generation (ref10 base-point multiply) and, where there is no assembly, the ladder"},
 }
 
-const speedFlag = "-O2"
+// speedFlags: -s (zig's strip) because zig's -O2, unlike its -Os, emits
+// debug info (on Windows the object's own path, even with -g0), which would
+// carry the build directory into the archive.
+var speedFlags = []string{"-O2", "-s"}
 
 // Speed lists the sources built for speed, each with its flag, for cache
 // keys and records.
 func Speed() []string {
 	var s []string
 	for _, o := range speed {
-		s = append(s, o.Arg+" "+speedFlag)
+		s = append(s, o.Arg+" "+strings.Join(speedFlags, " "))
 	}
 	return s
 }

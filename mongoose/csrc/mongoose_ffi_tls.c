@@ -139,8 +139,9 @@ struct mg_tls {
   // out in the same send, as Go's servers send it with their first flight:
   // the client wakes once, not twice. held: bytes written while hold is on,
   // sent ahead of the next record.
-  // resumable: the client offered psk_key_exchange_modes; one that did not
-  // cannot use a ticket (RFC 8446 4.2.9: send none; Go's servers do not).
+  // resumable: the client offered psk_dhe_ke; one that did not cannot
+  // resume with a ticket, so it gets none (RFC 8446 4.2.9: SHOULD NOT send;
+  // Go's servers do not).
   int ticket, hold, resumable;
   uint64_t hs_ms;           // when the handshake completed
   unsigned char *held;
