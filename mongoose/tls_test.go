@@ -128,6 +128,21 @@ func newManager(t *testing.T) *mongoose.Manager {
 	return mgr
 }
 
+// listenHTTPS has mgr serve HTTPS with p's server certificate; the caller
+// polls. It returns the listener's host:port.
+func listenHTTPS(t *testing.T, mgr *mongoose.Manager, p *pki) string {
+	t.Helper()
+	id, err := mgr.Listen(mongoose.HTTP, "https://127.0.0.1:0", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := mgr.Addr(id, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
 // TestTLSClientVerifiesByDefault: a client given no CA verifies against the
 // system's roots, and a failure says why.
 func TestTLSClientVerifiesByDefault(t *testing.T) {
@@ -468,25 +483,13 @@ func (h *heldConn) holdAgain() {
 // for it (a lone HTTPS client made 556 connections a second, 1,125 after).
 func TestTLSRecordsTogether(t *testing.T) {
 	p := newPKI(t)
-	mgr, err := library(t).NewManager()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mgr.Close()
+	mgr := newManager(t)
 	// The first handshake step in Poll, not on a worker: every step is
 	// then done by the poll that follows its input.
 	if err := mgr.SetLimits(mongoose.Limits{TLSThreads: -1}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := mgr.Listen(mongoose.HTTP, "https://127.0.0.1:0", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := mgr.Addr(id, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := net.Dial("tcp", addr)
+	raw, err := net.Dial("tcp", listenHTTPS(t, mgr, p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -755,18 +758,8 @@ func TestTLSClosedMidHandshake(t *testing.T) {
 // (plain HTTP to a TLS port) is reported at once, though the client neither
 // closes nor sends more and Poll waits long.
 func TestTLSStepFailureWakesPoll(t *testing.T) {
-	p := newPKI(t)
-	mgr, err := library(t).NewManager()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mgr.Close()
-	id, err := mgr.Listen(mongoose.HTTP, "https://127.0.0.1:0", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := mgr.Addr(id, false)
-	c, err := net.Dial("tcp", addr)
+	mgr := newManager(t)
+	c, err := net.Dial("tcp", listenHTTPS(t, mgr, newPKI(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
