@@ -10,6 +10,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 	"github.com/mongoose-ffi/mongoose-ffi/build/soak"
@@ -39,6 +40,12 @@ func Build(ctx context.Context) error {
 
 // Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
 func Verify(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Verify{}) }
+
+// Luajit builds a luajit for each selected target with no LuaJIT package (Windows) into out/luajit/, for native tests.
+func Luajit(ctx context.Context) error {
+	mg.SerialCtxDeps(ctx, Zig)
+	return pipeline.Run(ctx, pipeline.LuaJIT{})
+}
 
 // Lint runs gofmt, go vet, staticcheck and actionlint (with shellcheck where installed).
 func Lint(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Lint{}) }
@@ -105,3 +112,12 @@ type Artifacts mg.Namespace
 
 // Download fetches the current branch's latest successful CI libraries (MONGOOSE_FFI_RUN picks a run) into out/, verified.
 func (Artifacts) Download(ctx context.Context) error { return tasks.ArtifactsDownload(ctx) }
+
+// Peers are the programs the tests talk to (build/peer): curl, openssl, h11, LuaJIT, luv, valgrind, git.
+type Peers mg.Namespace
+
+// List prints each test peer: where it is, why it is not needed here, or how to install it.
+func (Peers) List(ctx context.Context) error { return peer.ListMain(ctx) }
+
+// Install installs the missing test peers (apt-get, brew, pip); CI's native legs run it.
+func (Peers) Install(ctx context.Context) error { return peer.InstallMain(ctx) }

@@ -36,6 +36,7 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -79,7 +80,7 @@ func library(t *testing.T) *mongoose.Library {
 		lib, libErr = mongoose.Open(libPath)
 	})
 	if libErr == errNoPrebuilt {
-		t.Skip(prebuilt.SkipReason + "; set " + TestLibraryEnv + " to the library to test")
+		peer.Skip(t, prebuilt.SkipReason+"; set "+TestLibraryEnv+" to the library to test")
 	}
 	if libErr != nil {
 		if errors.Is(libErr, source.ErrNoSource) {
@@ -769,7 +770,7 @@ func TestLegacyExports(t *testing.T) {
 	pin, _ := Pin()
 	header, err := os.ReadFile(filepath.Join(cfg.Cache, "sources", pin.Name+"-"+pin.Version, "mongoose.h"))
 	if err != nil && prebuilt.On() {
-		t.Skipf("%s; mongoose.h is not in the cache: %v", prebuilt.SkipReason, err)
+		peer.Skip(t, fmt.Sprintf("%s; mongoose.h is not in the cache: %v", prebuilt.SkipReason, err))
 	}
 	if err != nil {
 		t.Fatal(err)

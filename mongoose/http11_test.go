@@ -8,23 +8,19 @@ package mongoose
 import (
 	"bufio"
 	_ "embed"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
-
-// python is Debian's python3 with h11 (python3-h11; .ci/prereqs installs it).
-const python = "/usr/bin/python3"
 
 // The client travels inside the test binary: emulated runs start elsewhere.
 //
@@ -88,18 +84,10 @@ func adapterServer(t *testing.T) *server {
 }
 
 func TestHTTP11WithStrictClient(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		// Under Wine a Linux python cannot be started; the protocol is the
-		// same glue code, checked natively and under QEMU.
-		fmt.Fprintln(os.Stderr, "\n*** SKIPPED: the h11 client runs on Linux and macOS hosts only")
-		t.Skip("SKIPPED: the h11 client runs on Linux and macOS hosts only")
-	}
+	python := peer.Need(t, peer.H11) // the python3 that imports h11
 	script := filepath.Join(t.TempDir(), "h11client.py")
 	if err := os.WriteFile(script, h11Client, 0o644); err != nil {
 		t.Fatal(err)
-	}
-	if out, err := exec.Command(python, "-c", "import h11").CombinedOutput(); err != nil {
-		t.Fatalf("%s cannot import h11 (install Debian's python3-h11: bash .ci/prereqs): %v\n%s", python, err, out)
 	}
 	glue, adapter := semanticsServer(t), adapterServer(t)
 	for _, c := range []struct {
@@ -178,10 +166,7 @@ func TestHTTP10AndBadRequests(t *testing.T) {
 }
 
 func TestHeadWithCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("SKIPPED: no curl")
-	}
+	curl := peer.Need(t, peer.Curl)
 	s := semanticsServer(t)
 	for _, path := range []string{"/", "/chunked", "/file"} {
 		u := "http://" + s.addr + path

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
 
 // limitServer answers every request 200 "ok" and records error events.
@@ -138,10 +139,7 @@ func TestOversizedRequestGets413(t *testing.T) {
 }
 
 func TestOversizedUploadWithCurlGets413(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("SKIPPED: no curl")
-	}
+	curl := peer.Need(t, peer.Curl)
 	ls := newLimitServer(t, &mongoose.Limits{MaxRequestSize: 1 << 20})
 	f := filepath.Join(t.TempDir(), "big")
 	if err := os.WriteFile(f, make([]byte, 4<<20), 0o644); err != nil {
@@ -149,7 +147,7 @@ func TestOversizedUploadWithCurlGets413(t *testing.T) {
 	}
 	// curl sends Expect: 100-continue for a body this size: the 413 comes
 	// before the body is sent.
-	out, err := exec.Command(curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "@"+f, "http://"+ls.addr+"/up").CombinedOutput()
+	out, err := exec.Command(curl, "-sS", "-o", os.DevNull, "-w", "%{http_code}", "--data-binary", "@"+f, "http://"+ls.addr+"/up").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "413" {
 		t.Fatalf("curl: %v: %s", err, out)
 	}

@@ -23,8 +23,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-
-	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"strings"
 	"testing"
 	"time"
@@ -33,27 +31,18 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cdefs"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
+	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 )
 
 var luaDir, _ = filepath.Abs(filepath.Join("..", "binding", "lua"))
 
-// luajit returns the interpreter, or skips loudly where there is none.
+// luajit returns the interpreter: a missing one is a missing test peer.
 func luajit(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv(LuaJITEnv); p != "" {
-		return p
-	}
-	if os.Getenv(TestLibraryEnv) != "" {
-		t.Skip("SKIPPED: an emulated leg without " + LuaJITEnv + ": the Lua tests run natively")
-	}
-	p, err := exec.LookPath("luajit")
-	if err != nil {
-		msg := "SKIPPED: luajit is not installed (Debian: apt-get install luajit lua-luv; .ci/prereqs does it)"
-		fmt.Fprintln(os.Stderr, "\n*** "+msg)
-		t.Skip(msg)
-	}
-	return p
+	return peer.Need(t, peer.LuaJIT)
 }
 
 // luaEnv is the environment for scripts run from the repository's layout.
@@ -92,8 +81,8 @@ func TestLuaUnit(t *testing.T) {
 			t.Error(l)
 		}
 	}
-	if os.Getenv(TestLibraryEnv) != "" {
-		return // the headers are compared natively; the generator is the same
+	if peer.Emulated() || prebuilt.On() {
+		return // the headers are compared where the sources are; the generator is the same
 	}
 	// The events and constants equal the headers'.
 	got := map[string]map[string]string{"EVENT": {}, "FFIEVENT": {}, "CONST": {}}
@@ -614,7 +603,7 @@ func TestLuaREADME(t *testing.T) {
 	for heading, check := range checks {
 		t.Run(heading, func(t *testing.T) {
 			if strings.Contains(heading, "libuv") && !hasLuv(t) {
-				t.Skip("SKIPPED: no luv for this target's luajit")
+				t.Skip("no luv for this target's luajit (logged by hasLuv)")
 			}
 			ports, f := start(t, heading)
 			luaProc(t, t.TempDir(), luaEnv(), "", f)
@@ -695,9 +684,7 @@ var layouts = [][2]string{
 
 func TestLuaLayoutsMatchC(t *testing.T) {
 	lj := luajit(t)
-	if os.Getenv(TestLibraryEnv) != "" {
-		t.Skip("SKIPPED: emulated leg: needs the build's toolchain; runs natively")
-	}
+	needToolchain(t)
 	library(t)
 	tg, _ := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
 	tc, err := toolchainForTest(tg)
@@ -752,9 +739,7 @@ func TestLuaLayoutsMatchC(t *testing.T) {
 // ffi.cdef (layouts are checked natively, above, and by each target's run).
 func TestLuaCdefsEveryTarget(t *testing.T) {
 	lj := luajit(t)
-	if os.Getenv(TestLibraryEnv) != "" {
-		t.Skip("SKIPPED: emulated leg: needs the build's toolchain; runs natively")
-	}
+	needToolchain(t)
 	ctx := context.Background()
 	hdr := filepath.Join(t.TempDir(), "mongoose_ffi.h")
 	os.WriteFile(hdr, glueH, 0o644)
@@ -784,27 +769,31 @@ print(m.target .. " parses, struct mg_connection " .. ffi.sizeof("struct mg_conn
 	}
 }
 
-// hasLuv says whether luv loads; natively it must (a failure), in an
-// emulated leg luajit comes without it.
+// hasLuv says whether luv loads: false where the target lacks it by
+// declaration; a missing luv is a missing test peer.
 func hasLuv(t *testing.T) bool {
-	out, err := exec.Command(luajit(t), "-e", `require "luv"`).CombinedOutput()
-	if err == nil {
-		return true
+	t.Helper()
+	return peer.Optional(t, peer.Luv)
+}
+
+// needToolchain skips a test that compiles with the build's toolchain where
+// there is none: in an emulated leg or on a prebuilt library.
+func needToolchain(t *testing.T) {
+	t.Helper()
+	if peer.Emulated() {
+		peer.Skip(t, "emulated leg: compiles with the build's toolchain; runs natively")
 	}
-	if os.Getenv(TestLibraryEnv) != "" {
-		t.Log("no luv for this target's luajit: the luv parts are skipped")
-		return false
+	if prebuilt.On() {
+		peer.Skip(t, prebuilt.SkipReason+": compiles with the build's toolchain")
 	}
-	t.Fatalf("luv does not load in luajit (Debian: apt-get install lua-luv): %v\n%s", err, out)
-	return false
 }
 
 // dialUDP is net.Dial("udp"); under Wine Go's UDP sockets fail (an ioctl
 // Wine lacks), and there unit.lua's in-process UDP echo stands in.
 func dialUDP(t *testing.T, addr string) (net.Conn, error) {
 	c, err := net.Dial("udp", addr)
-	if err != nil && os.Getenv(TestLibraryEnv) != "" && runtime.GOOS == "windows" && strings.Contains(err.Error(), "10045") {
-		t.Skipf("SKIPPED: Go's UDP client does not work under Wine (%v); unit.lua's UDP echo covers the server", err)
+	if err != nil && peer.Emulated() && runtime.GOOS == "windows" && strings.Contains(err.Error(), "10045") {
+		peer.Skip(t, fmt.Sprintf("Go's UDP client does not work under Wine (%v); unit.lua's UDP echo covers the server", err))
 	}
 	return c, err
 }

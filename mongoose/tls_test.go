@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
 
 // leaf is a certificate for the test server: signed by p's CA, or by
@@ -277,15 +278,13 @@ func helloClose(m *mongoose.Manager, e *mongoose.Event) {
 // TestTLSResumeOpenSSL: openssl s_client saves a session and resumes it,
 // with TLS 1.2 (session id or ticket) and TLS 1.3 (ticket).
 func TestTLSResumeOpenSSL(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("SKIPPED: no openssl command")
-	}
+	openssl := peer.Need(t, peer.OpenSSL)
 	p := newPKI(t)
 	s := serve(t, mongoose.HTTP, "https", &mongoose.TLS{Cert: p.srvCert, Key: p.srvKey}, helloClose)
 	for _, v := range []string{"-tls1_2", "-tls1_3"} {
 		sess := filepath.Join(t.TempDir(), "sess.pem")
 		run := func(arg string) string {
-			cmd := exec.Command("openssl", "s_client", "-connect", s.addr, v, "-ign_eof", "-alpn", "http/1.1", arg, sess)
+			cmd := exec.Command(openssl, "s_client", "-connect", s.addr, v, "-ign_eof", "-alpn", "http/1.1", arg, sess)
 			cmd.Stdin = strings.NewReader("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 			out, err := cmd.CombinedOutput()
 			if err != nil {

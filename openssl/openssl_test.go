@@ -6,6 +6,7 @@ import (
 	"debug/pe"
 	"encoding/json"
 	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,7 +100,7 @@ func TestBuild(t *testing.T) {
 		t.Skip("SKIPPED: -short: the OpenSSL build takes minutes when not cached")
 	}
 	if prebuilt.On() {
-		t.Skip(prebuilt.SkipReason)
+		peer.Skip(t, prebuilt.SkipReason)
 	}
 	cfg, err := config.Load()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 )
@@ -20,7 +21,7 @@ func TestBuildWindows(t *testing.T) {
 		t.Skip("SKIPPED: -short: builds LuaJIT")
 	}
 	if prebuilt.On() {
-		t.Skip(prebuilt.SkipReason + ": this test builds LuaJIT with zig")
+		peer.Skip(t, prebuilt.SkipReason+": this test builds LuaJIT with zig")
 	}
 	cfg, err := config.Load()
 	if err != nil {

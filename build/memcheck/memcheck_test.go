@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -16,12 +15,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/hostlib"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
+	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig/zigtest"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
@@ -83,15 +83,10 @@ func TestGlueUnderValgrind(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED: -short: builds the library and runs valgrind")
 	}
-	if runtime.GOOS != "linux" {
-		t.Skipf("SKIPPED: valgrind runs on Linux; this is %s", runtime.GOOS)
+	if prebuilt.On() {
+		peer.Skip(t, prebuilt.SkipReason+": compiles its driver with zig")
 	}
-	vg, err := exec.LookPath("valgrind")
-	if err != nil {
-		msg := "SKIPPED: valgrind is not installed (Debian: apt-get install valgrind; .ci/prereqs does it)"
-		fmt.Fprintln(os.Stderr, "\n*** "+msg)
-		t.Skip(msg)
-	}
+	vg := peer.Need(t, peer.Valgrind) // a target without valgrind says so in its row
 	work := t.TempDir()
 	lib, err := hostlib.Build(context.Background(), filepath.Join(work, "out"), io.Discard)
 	if err != nil {

@@ -45,6 +45,7 @@ var Stages = []Stage{
 	Library{},      // the mongoose library per target, installed into out/
 	Prebuilt{},     // or, instead of building, out/'s libraries checked against the pins
 	Verify{},       // check out/'s libraries
+	LuaJIT{},       // a luajit for targets with no LuaJIT package, for their native tests
 	Lint{},         // gofmt, go vet, staticcheck, actionlint
 	Test{},         // every module's tests, short fuzzing, then other targets' under emulators
 	Package{},      // a release only: GoReleaser's archives, SBOM and checksums in dist/

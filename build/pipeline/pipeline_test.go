@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/testrun"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
@@ -129,5 +130,22 @@ func TestStageSaysWhichEarlierStageIsMissing(t *testing.T) {
 	err := s.Run(context.Background(), Library{})
 	if err == nil || !strings.Contains(err.Error(), "needs the sources stage") || !strings.Contains(err.Error(), "needs the zig stage") {
 		t.Errorf("library without sources and zig: %v", err)
+	}
+}
+
+// TestClosingNamesMissingPeers: the summary names each missing peer with
+// its install hint, and the last line stays the plain count CI reads.
+func TestClosingNamesMissingPeers(t *testing.T) {
+	sum := &peer.Summary{Missing: []string{"h11 (no h11; install: pip install h11): 1 test (TestA)"}, Peers: []string{"h11"},
+		Absent: []string{"luv (windows/amd64: none): 1 test (TestB)"}, NotHere: []string{"prebuilt: 2 tests (TestC, TestD)"}}
+	var b strings.Builder
+	closing(&b, sum, 2, 1)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	want := []string{"not run here: prebuilt: 2 tests (TestC, TestD)", "not available: luv (windows/amd64: none): 1 test (TestB)",
+		"skipped: h11 (no h11; install: pip install h11): 1 test (TestA)",
+		"missing test peers: h11 (go tool mage peers:install installs them; under CI=true they fail the run)",
+		"suites: 2 passed, 0 failed, 2 skipped"}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("closing summary:\n%s\nwant:\n%s", b.String(), strings.Join(want, "\n"))
 	}
 }

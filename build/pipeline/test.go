@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
 	"github.com/mongoose-ffi/mongoose-ffi/build/luajit"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -48,33 +51,71 @@ func (Test) Run(ctx context.Context, s *State) error {
 	if s.Prebuilt.On() {
 		env = append(env, prebuilt.Env+"=1")
 	}
-	for _, m := range testrun.Modules {
-		if err := testrun.Go(ctx, s.Out, m, env, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
-			return err
-		}
-	}
-	// Each fuzz target briefly (MONGOOSE_FFI_TEST_FUZZTIME); `mage fuzz` runs longer.
-	if err := fuzz.Short(ctx, s.Out, env...); err != nil {
+	// Tests log their skips here (build/peer); the closing summary reads it.
+	logDir, err := os.MkdirTemp("", "mongoose-ffi-skips-")
+	if err != nil {
 		return err
 	}
-	ran, skipped := 0, 0
-	for _, t := range crossTargets(s.Out, target.All(), s.Config.Targets) {
-		err := crossTest(ctx, s, t)
-		switch {
-		case errors.Is(err, testrun.ErrSkipped):
-			skipped++
-		case err != nil:
-			return err
-		default:
-			ran++
+	defer os.RemoveAll(logDir)
+	skipLog := filepath.Join(logDir, "skips.tsv")
+	env = append(env, peer.LogEnv+"="+skipLog)
+	legs, skipped := len(testrun.Modules), 0
+	err = func() error {
+		for _, m := range testrun.Modules {
+			if err := testrun.Go(ctx, s.Out, m, env, "test", "-count=1", "-timeout=60m", "./..."); err != nil {
+				return err
+			}
 		}
+		// Each fuzz target briefly (MONGOOSE_FFI_TEST_FUZZTIME); `mage fuzz` runs longer.
+		if err := fuzz.Short(ctx, s.Out, env...); err != nil {
+			return err
+		}
+		for _, t := range crossTargets(s.Out, target.All(), s.Config.Targets) {
+			err := crossTest(ctx, s, t, skipLog)
+			switch {
+			case errors.Is(err, testrun.ErrSkipped):
+				skipped++
+			case err != nil:
+				return err
+			default:
+				legs++
+			}
+		}
+		return nil
+	}()
+	sum, rerr := peer.Read(skipLog)
+	if rerr != nil {
+		return errors.Join(err, fmt.Errorf("reading the tests' skip log: %w", rerr))
+	}
+	if err != nil {
+		if len(sum.Missing) > 0 {
+			fmt.Fprintln(s.Out)
+		}
+		for _, l := range sum.Lines() {
+			fmt.Fprintln(s.Out, l)
+		}
+		return err
 	}
 	if host, err := target.Host(); err == nil && s.Prebuilt.On() {
 		fmt.Fprintf(s.Out, "tested the %s\n", describe(s.Prebuilt.Libraries[host]))
 	}
-	// One closing line for the whole run: each module and cross leg is a suite.
-	fmt.Fprintf(s.Out, "suites: %d passed, 0 failed, %d skipped\n", len(testrun.Modules)+ran, skipped)
+	closing(s.Out, sum, legs, skipped)
 	return nil
+}
+
+// closing prints the run's closing summary: what did not run and why,
+// missing peers last, then one line for the whole run, each module and
+// cross leg a suite and each missing peer a skip.
+func closing(w io.Writer, sum *peer.Summary, legs, skipped int) {
+	fmt.Fprintln(w)
+	for _, l := range sum.Lines() {
+		fmt.Fprintln(w, l)
+	}
+	if len(sum.Peers) > 0 {
+		fmt.Fprintf(w, "missing test peers: %s (go tool mage peers:install installs them; under %s=true they fail the run)\n",
+			strings.Join(sum.Peers, ", "), peer.CIEnv)
+	}
+	fmt.Fprintf(w, "suites: %d passed, 0 failed, %d skipped\n", legs, skipped+len(sum.Peers))
 }
 
 // nativeLibrary builds this machine's library for the binding's tests and
@@ -127,7 +168,7 @@ func crossTargets(log io.Writer, table, selected []target.Target) []target.Targe
 // then runs the glue tests for t under its emulator. A missing emulator, or
 // no prebuilt library for t, is a loud skip, not a failure: the container
 // has every emulator.
-func crossTest(ctx context.Context, s *State, t target.Target) error {
+func crossTest(ctx context.Context, s *State, t target.Target, skipLog string) error {
 	if s.Prebuilt.On() && !prebuilt.Present(filepath.Join(s.OutDir, t.Dir()), t) {
 		return testrun.Skip(s.Out, t.String()+" tests", fmt.Sprintf("%s holds no prebuilt library for it, and %s builds nothing; fetch it with artifacts:download",
 			filepath.Join(s.OutDir, t.Dir()), prebuilt.Env+"=1"))
@@ -141,7 +182,7 @@ func crossTest(ctx context.Context, s *State, t target.Target) error {
 			return err
 		}
 		fmt.Fprintf(s.Out, "%s tests against the %s\n", t, describe(lib))
-		return testrun.Cross(ctx, s.Out, t, lib.Path, prebuilt.Env+"=1")
+		return testrun.Cross(ctx, s.Out, t, lib.Path, skipLog, prebuilt.Env+"=1")
 	}
 	if err := s.Build(ctx, t); err != nil {
 		return err
@@ -150,7 +191,7 @@ func crossTest(ctx context.Context, s *State, t target.Target) error {
 	if err != nil {
 		return err
 	}
-	return testrun.Cross(ctx, s.Out, t, s.Libraries[t].Path, lua...)
+	return testrun.Cross(ctx, s.Out, t, s.Libraries[t].Path, skipLog, lua...)
 }
 
 // luaJIT builds a luajit for t when t's emulated tests can start one, and
@@ -170,5 +211,5 @@ func luaJIT(ctx context.Context, s *State, t target.Target) ([]string, error) {
 	if t.Emulator.Path != nil {
 		abs = t.Emulator.Path(abs)
 	}
-	return []string{mongoose.LuaJITEnv + "=" + abs}, nil
+	return []string{peer.LuaJITEnv + "=" + abs}, nil
 }

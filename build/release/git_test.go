@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
 
 // TestReadState reads a real repository: an annotated release tag on an
 // older commit, a binding tag on HEAD, and an uncommitted file.
 func TestReadState(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	peer.Need(t, peer.Git)
 	dir := t.TempDir()
 	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
 		"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": os.DevNull,

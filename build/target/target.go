@@ -47,6 +47,9 @@ type Facts struct {
 	Emulator  Emulator // runs this target's tests on another host
 	Exe       string   // programs' file name suffix (".exe")
 	Archive   string   // release archive format, as .goreleaser.yaml's format_overrides say; "": tar.gz
+	// Lacks names the test peers (build/peer) the target cannot have natively,
+	// and why: tests that need one report it as not available, not as a skip.
+	Lacks map[string]string
 }
 
 // ArchiveExt is the extension of the target's release archive.
@@ -75,6 +78,8 @@ type Emulator struct {
 	// emulated Lua tests: an emulated test can start it (Wine can;
 	// qemu-user without binfmt_misc cannot). "": no Lua tests there.
 	LuaJIT string
+	// Lacks names the test peers the emulated tests cannot have, and why.
+	Lacks map[string]string
 }
 
 // noUnwind: no C code unwinds through the library (the glue never calls back
@@ -137,14 +142,32 @@ var (
 var windowsDefines = []string{"_CRT_RAND_S"}
 
 var (
+	// qemu-user runs host programs the test starts (curl, python3) natively,
+	// but not a second arm64 one.
 	qemuARM64 = Emulator{Runner: []string{"qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"},
-		Install: "Debian: apt-get install qemu-user libc6-arm64-cross"}
+		Install: "Debian: apt-get install qemu-user libc6-arm64-cross",
+		Lacks:   map[string]string{"luajit": noSecondProgram, "luv": noSecondProgram, "valgrind": noSecondProgram}}
 	// Go 1.26 Windows binaries need Wine 9 or newer (bcryptprimitives.dll).
 	wine = Emulator{Runner: []string{"wine"}, MinVersion: 9,
 		Install: "Wine 9 or newer: Debian trixie's wine, or the container (go tool mage docker:test)",
 		Env:     []string{"WINEDEBUG=-all"},
 		Path:    WinePath,
-		LuaJIT:  "Windows"}
+		LuaJIT:  "Windows",
+		Lacks: map[string]string{"curl": wineOnly, "openssl": wineOnly, "h11": wineOnly, "git": wineOnly,
+			"luv": windowsNoLuv, "valgrind": linuxOnly}}
+)
+
+// Why a target or emulator lacks a test peer.
+const (
+	noSecondProgram = "qemu-user cannot start a second arm64 program without binfmt_misc"
+	wineOnly        = "Wine starts Windows programs, and the container has no Windows build of it"
+	windowsNoLuv    = "no Windows build of luv: the kit cross-builds luajit.exe alone"
+	linuxOnly       = "valgrind runs on Linux only"
+)
+
+var (
+	windowsLacks = map[string]string{"luv": windowsNoLuv, "valgrind": linuxOnly}
+	darwinLacks  = map[string]string{"valgrind": linuxOnly}
 )
 
 // WinePath is a host path as a Wine program sees it: Wine maps Z: to /.
@@ -161,11 +184,11 @@ var all = []Target{
 		Facts: &Facts{ObjArch: "arm64", Configure: noUnwind, ProbeCC: probeELF, Imports: linuxImports, Emulator: qemuARM64}},
 	{OS: "windows", Arch: "amd64", Zig: "x86_64-windows-gnu", OpenSSL: "mingw64", Library: "mongoose.dll", Format: PE,
 		Facts: &Facts{ObjArch: "x86-64", NoAVX512: avx512Free, ProbeCC: probeOther, Defines: windowsDefines, Imports: windowsImports, Emulator: wine,
-			Exe: ".exe", Archive: "zip"}},
+			Exe: ".exe", Archive: "zip", Lacks: windowsLacks}},
 	{OS: "darwin", Arch: "amd64", Zig: "x86_64-macos.11.0", OpenSSL: "darwin64-x86_64-cc", Library: "mongoose.dylib", Format: MachO,
-		Facts: &Facts{ObjArch: "x86-64", Configure: noUnwind, NoAVX512: avx512Free, ProbeCC: probeOther, Imports: darwinImports}},
+		Facts: &Facts{ObjArch: "x86-64", Configure: noUnwind, NoAVX512: avx512Free, ProbeCC: probeOther, Imports: darwinImports, Lacks: darwinLacks}},
 	{OS: "darwin", Arch: "arm64", Zig: "aarch64-macos.11.0", OpenSSL: "darwin64-arm64-cc", Library: "mongoose.dylib", Format: MachO,
-		Facts: &Facts{ObjArch: "arm64", Configure: noUnwind, ProbeCC: probeOther, Imports: darwinImports}},
+		Facts: &Facts{ObjArch: "arm64", Configure: noUnwind, ProbeCC: probeOther, Imports: darwinImports, Lacks: darwinLacks}},
 }
 
 // All returns every target, in table order.

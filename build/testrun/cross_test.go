@@ -24,7 +24,7 @@ func TestCrossUsesAFreshDirectoryPerRun(t *testing.T) {
 	emu := filepath.Join(t.TempDir(), "fake-emulator")
 	// Records the binary it is given and the environment it is given, and
 	// fails if the binary is not there.
-	os.WriteFile(emu, []byte("#!/bin/sh\nprintf '%s %s\\n' \"$1\" \"$EXTRA\" >> "+log+"\ntest -x \"$1\"\n"), 0o755)
+	os.WriteFile(emu, []byte("#!/bin/sh\nprintf '%s %s %s %s\\n' \"$1\" \"$EXTRA\" \"$MONGOOSE_FFI_TEST_EMULATED\" \"$MONGOOSE_FFI_SKIP_LOG\" >> "+log+"\ntest -x \"$1\"\n"), 0o755)
 	host, err := target.Host()
 	if err != nil {
 		t.Skip("SKIPPED: ", err)
@@ -36,9 +36,10 @@ func TestCrossUsesAFreshDirectoryPerRun(t *testing.T) {
 	crossSuites = []suite{{"step", ".", "./build/step", ""}} // small and quick to build
 	defer func() { crossSuites = saved }()
 	t.Chdir(filepath.Join("..", ".."))
+	skipLog := filepath.Join(t.TempDir(), "skips.tsv")
 
 	for range 2 {
-		if err := Cross(context.Background(), io.Discard, host, "lib.so", "EXTRA=given"); err != nil {
+		if err := Cross(context.Background(), io.Discard, host, "lib.so", skipLog, "EXTRA=given"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,8 +54,9 @@ func TestCrossUsesAFreshDirectoryPerRun(t *testing.T) {
 	var dirs []string
 	for _, r := range runs {
 		bin, extra, _ := strings.Cut(r, " ")
-		if extra != "given" {
-			t.Errorf("the extra environment did not reach the tests: %q", r)
+		// The tests learn they are emulated, as what, and where to log skips (build/peer).
+		if want := "given " + host.String() + " " + skipLog; extra != want {
+			t.Errorf("the tests' environment: %q, want %q", extra, want)
 		}
 		if _, err := os.Stat(filepath.Dir(bin)); err == nil {
 			t.Errorf("%s is left behind after the run", filepath.Dir(bin))

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
@@ -135,9 +136,10 @@ var crossSuites = []suite{
 
 // Cross builds each suite's test binary for t and runs it under t's
 // emulator against lib, t's library, with env added to the tests'
-// environment. The binaries go to a fresh temporary directory, removed
-// afterwards: two checkouts testing at once must not share one.
-func Cross(ctx context.Context, out io.Writer, t target.Target, lib string, env ...string) error {
+// environment; the tests log their skips to skipLog (build/peer). The
+// binaries go to a fresh temporary directory, removed afterwards: two
+// checkouts testing at once must not share one.
+func Cross(ctx context.Context, out io.Writer, t target.Target, lib, skipLog string, env ...string) error {
 	e := t.Emulator
 	abs, err := filepath.Abs(lib)
 	if err != nil {
@@ -148,8 +150,11 @@ func Cross(ctx context.Context, out io.Writer, t target.Target, lib string, env 
 		return err
 	}
 	defer os.RemoveAll(workDir)
+	if skipLog, err = filepath.Abs(skipLog); err != nil {
+		return err
+	}
 	if e.Path != nil {
-		abs = e.Path(abs)
+		abs, skipLog = e.Path(abs), e.Path(skipLog)
 	}
 	for _, s := range crossSuites {
 		bin, err := filepath.Abs(filepath.Join(workDir, s.name+"-"+t.Dir()+".test"+t.Exe)) // Wine runs only what is named like a program
@@ -169,7 +174,8 @@ func Cross(ctx context.Context, out io.Writer, t target.Target, lib string, env 
 		fmt.Fprintf(out, "%s tests for %s under %s\n", s.name, t, e.Runner[0])
 		cmd := exec.CommandContext(ctx, e.Runner[0], args...)
 		cmd.Dir = filepath.Join(s.module, s.pkg) // as go test runs it: in the package's directory
-		cmd.Env = slices.Concat(os.Environ(), []string{mongoose.TestLibraryEnv + "=" + abs, binding.EnvLibrary + "=" + abs}, e.Env, env)
+		cmd.Env = slices.Concat(os.Environ(), []string{mongoose.TestLibraryEnv + "=" + abs, binding.EnvLibrary + "=" + abs,
+			peer.EmulatedEnv + "=" + t.String(), peer.LogEnv + "=" + skipLog}, e.Env, env)
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s %s tests under %s: %w", t, s.name, e.Runner[0], err)

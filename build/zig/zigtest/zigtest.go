@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 )
@@ -17,7 +18,7 @@ import (
 func Run(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	if prebuilt.On() {
-		t.Skip(prebuilt.SkipReason + ": this test compiles its fixture with zig")
+		peer.Skip(t, prebuilt.SkipReason+": this test compiles its fixture with zig")
 	}
 	cfg, err := config.Load()
 	if err != nil {
