@@ -65,9 +65,9 @@ var (
 	Curl = &Peer{Name: "curl", find: lookPath("curl"),
 		Install:  map[string]string{"linux": "apt-get install curl", "": "curl ships with macOS and Windows 10+"},
 		Packages: map[string][]string{"apt": {"curl"}}}
-	OpenSSL = &Peer{Name: "openssl", find: lookPath("openssl"),
+	OpenSSL = &Peer{Name: "openssl", find: findOpenSSL,
 		Install:  map[string]string{"linux": "apt-get install openssl", "darwin": "brew install openssl@3", "windows": "choco install openssl"},
-		Packages: map[string][]string{"apt": {"openssl"}}}
+		Packages: map[string][]string{"apt": {"openssl"}, "brew": {"openssl@3"}}}
 	H11 = &Peer{Name: "h11", find: findH11,
 		Install:  map[string]string{"linux": "apt-get install python3-h11, or python3 -m pip install --user h11", "": "python3 -m pip install --user h11"},
 		Packages: map[string][]string{"apt": {"python3-h11"}, "pip": {"h11"}}}
@@ -214,6 +214,27 @@ func pythons() []string {
 		out = append(out, "/usr/bin/python3")
 	}
 	return out
+}
+
+// findOpenSSL returns an OpenSSL openssl command: macOS's is LibreSSL's,
+// whose s_client does not resume TLS 1.3; Homebrew's keg is not on PATH.
+func findOpenSSL() (string, error) {
+	var tried []string
+	for _, c := range []string{"openssl", "/opt/homebrew/opt/openssl@3/bin/openssl", "/usr/local/opt/openssl@3/bin/openssl"} {
+		p, err := exec.LookPath(c)
+		if err != nil {
+			continue
+		}
+		out, err := exec.Command(p, "version").Output()
+		if err == nil && strings.HasPrefix(string(out), "OpenSSL ") {
+			return p, nil
+		}
+		tried = append(tried, fmt.Sprintf("%s is %q", p, firstLine(out)))
+	}
+	if len(tried) == 0 {
+		return "", fmt.Errorf("no openssl on PATH")
+	}
+	return "", fmt.Errorf("no OpenSSL's openssl: %s", strings.Join(tried, ", "))
 }
 
 func findH11() (string, error) {
