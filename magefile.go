@@ -13,6 +13,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
+	"github.com/mongoose-ffi/mongoose-ffi/build/settings"
 	"github.com/mongoose-ffi/mongoose-ffi/build/soak"
 	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
@@ -112,6 +113,9 @@ type Artifacts mg.Namespace
 
 // Download fetches the current branch's latest successful CI libraries (MONGOOSE_FFI_RUN picks a run) into out/, verified.
 func (Artifacts) Download(ctx context.Context) error { return tasks.ArtifactsDownload(ctx) }
+
+// Env prints every environment variable the kit reads, with its value (or default) and meaning.
+func Env() error { return settings.Main() }
 
 // Peers are the programs the tests talk to (build/peer): curl, openssl, h11, LuaJIT, luv, valgrind, git.
 type Peers mg.Namespace

@@ -75,11 +75,11 @@ func TestDecide(t *testing.T) {
 // TestContainerEnv: the token and the release's facts go into the container
 // for docker:release only, never into docker:test or docker:run.
 func TestContainerEnv(t *testing.T) {
-	t.Setenv(dockerEnv, "")
+	t.Setenv(DockerEnv, "")
 	if env := ContainerEnv(); len(env) != 0 {
 		t.Fatalf("outside docker:release: %v", env)
 	}
-	t.Setenv(dockerEnv, "1")
+	t.Setenv(DockerEnv, "1")
 	env := strings.Join(ContainerEnv(), " ")
 	for _, k := range []string{"GITHUB_TOKEN", VersionEnv, CommitEnv, EpochEnv, CommitDateEnv} {
 		if !strings.Contains(env, k) {

@@ -36,14 +36,14 @@ const (
 	RunningEnv = "MONGOOSE_FFI_RELEASE_RUNNING"
 )
 
-// dockerEnv marks a docker:release run, the one container run that gets
+// DockerEnv marks a docker:release run, the one container run that gets
 // the release's variables and the token.
-const dockerEnv = "MONGOOSE_FFI_DOCKER_RELEASE"
+const DockerEnv = "MONGOOSE_FFI_DOCKER_RELEASE"
 
 // ContainerEnv names the variables a container run passes in: the release's
 // commit, version and token, for docker:release only.
 func ContainerEnv() []string {
-	if os.Getenv(dockerEnv) == "" {
+	if os.Getenv(DockerEnv) == "" {
 		return nil
 	}
 	return []string{TagEnv, VersionEnv, CommitEnv, CommitDateEnv, EpochEnv, "GITHUB_TOKEN", "GITHUB_REF_TYPE", "GITHUB_REF_NAME"}
@@ -218,7 +218,7 @@ func Docker(ctx context.Context, run func(context.Context, ...string) error) err
 		return fmt.Errorf("docker:release: %w", err)
 	}
 	fmt.Printf("docker:release: %s %s: %s\n", d.Mode, d.Version, d.Note)
-	for _, kv := range append(Env(d, c), dockerEnv+"=1") {
+	for _, kv := range append(Env(d, c), DockerEnv+"=1") {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}

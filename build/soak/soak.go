@@ -61,7 +61,7 @@ const (
 // pinned at glibc's initial 128 KiB, so RSS tracks what the program holds.
 // Set MALLOC_MMAP_THRESHOLD_ yourself to override.
 const (
-	mallocEnv    = "MALLOC_MMAP_THRESHOLD_"
+	MallocEnv    = "MALLOC_MMAP_THRESHOLD_"
 	mallocPinned = "131072"
 )
 
@@ -151,8 +151,8 @@ func Run(ctx context.Context, lib string, d time.Duration, out io.Writer) (*Figu
 	abs, _ := filepath.Abs(lib)
 	cmd := exec.CommandContext(ctx, bin, "-cert", filepath.Join(work, "cert.pem"), "-key", filepath.Join(work, "key.pem"))
 	cmd.Env = append(os.Environ(), "MONGOOSE_LIBRARY="+abs)
-	if os.Getenv(mallocEnv) == "" {
-		cmd.Env = append(cmd.Env, mallocEnv+"="+mallocPinned)
+	if os.Getenv(MallocEnv) == "" {
+		cmd.Env = append(cmd.Env, MallocEnv+"="+mallocPinned)
 	}
 	cmd.Stderr = os.Stderr
 	stdout, _ := cmd.StdoutPipe()
