@@ -19,7 +19,7 @@ import (
 )
 
 // The pipeline's stages, in build/pipeline.Stages' order. Each target runs
-// its stage once; mg.SerialCtxDeps names the stages it needs first.
+// its stage once, after the stages pipeline.Needs says it reads.
 
 // Sources obtains and verifies the pinned mongoose and OpenSSL sources into the cache.
 func Sources(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Sources{}) }
@@ -28,25 +28,16 @@ func Sources(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Sour
 func Zig(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Zig{}) }
 
 // Openssl builds static OpenSSL for every selected target (MONGOOSE_FFI_TARGETS).
-func Openssl(ctx context.Context) error {
-	mg.SerialCtxDeps(ctx, Sources, Zig)
-	return pipeline.Run(ctx, pipeline.OpenSSL{})
-}
+func Openssl(ctx context.Context) error { return pipeline.Run(ctx, pipeline.OpenSSL{}) }
 
 // Build builds the mongoose library for every selected target into out/<os>_<arch>/.
-func Build(ctx context.Context) error {
-	mg.SerialCtxDeps(ctx, Openssl)
-	return pipeline.Run(ctx, pipeline.Library{})
-}
+func Build(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Library{}) }
 
 // Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
 func Verify(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Verify{}) }
 
 // Luajit builds a luajit for each selected target with no LuaJIT package (Windows) into out/luajit/, for native tests.
-func Luajit(ctx context.Context) error {
-	mg.SerialCtxDeps(ctx, Zig)
-	return pipeline.Run(ctx, pipeline.LuaJIT{})
-}
+func Luajit(ctx context.Context) error { return pipeline.Run(ctx, pipeline.LuaJIT{}) }
 
 // Lint runs gofmt, go vet, staticcheck and actionlint (with shellcheck where installed).
 func Lint(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Lint{}) }
@@ -55,31 +46,18 @@ func Lint(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Lint{})
 func Prebuilt(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Prebuilt{}) }
 
 // Test runs lint and every test, including the cached integration builds.
-func Test(ctx context.Context) error {
-	mg.SerialCtxDeps(ctx, Prebuilt, Lint)
-	return pipeline.Run(ctx, pipeline.Test{})
-}
+func Test(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Test{}) }
 
 // Release runs sources, openssl, build, verify and test, then GoReleaser: a
 // snapshot into dist/, or on a clean vX.Y.Z tag with GITHUB_TOKEN a published
 // release and the binding/vX.Y.Z tag.
-func Release(ctx context.Context) error {
-	mg.SerialCtxDeps(ctx, preflight, Build, Verify, Test)
-	return pipeline.Run(ctx, pipeline.Package{})
-}
-
-// preflight decides what Release makes and refuses a dirty tree or a tag not
-// on HEAD before anything is built (not a target of its own).
-func preflight(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Preflight{}) }
+func Release(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Package{}) }
 
 // Bench measures HTTP, WebSocket and TLS handshake rates: C on the library, the Go and Lua bindings, net/http.
 func Bench(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Bench{}) }
 
 // Reproducible builds the selected targets twice from scratch and compares the libraries.
-func Reproducible(ctx context.Context) error {
-	mg.SerialCtxDeps(ctx, Sources, Zig)
-	return pipeline.Run(ctx, pipeline.Reproducible{})
-}
+func Reproducible(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Reproducible{}) }
 
 // Fuzz runs every fuzz target for MONGOOSE_FFI_FUZZTIME each (default 60s).
 func Fuzz(ctx context.Context) error { return fuzz.Main(ctx) }

@@ -4,16 +4,17 @@
 // every per-target result, keyed by target. A stage reads what earlier
 // stages put in the State and adds its own; no stage calls another.
 //
-// Each mage target runs one stage, naming the stages it needs first
-// with mg.SerialCtxDeps; Run runs each stage at most once per invocation.
+// Each mage target runs one stage; Run runs first the stages it needs
+// (Needs, transitively), in Stages' order, and each stage at most once per
+// invocation.
 // Stages that need a library of their own (bench, the emulator legs) get it
 // from State.Build, which runs the build stages for those targets only.
 //
 // Adding a stage: write a small type with String and Run(ctx, *State) in its
 // own file of this package (or a package of its own, with a one-line type
 // here), keep its results in a State field (per target: a map keyed by
-// target.Target), add it to Stages in order, and add a one-line mage target
-// with mg.SerialCtxDeps on the stages it reads. A stage that must skip (a
+// target.Target), add it to Stages in order and to Needs with the stages it
+// reads, and add a one-line mage target calling Run with it. A stage that must skip (a
 // tool is missing) returns testrun.Skip's error, which prints one banner and
 // matches ErrSkip: Run does not count it as a failure.
 package pipeline
@@ -51,6 +52,40 @@ var Stages = []Stage{
 	Package{},      // a release only: GoReleaser's archives, SBOM and checksums in dist/
 	Bench{},        // throughput of C, the Go and Lua bindings and net/http; TLS handshakes
 	Reproducible{}, // two fresh builds compared byte for byte
+}
+
+// Needs names the stages each stage reads the results of; Run runs them
+// first. A need is always earlier in Stages (pipeline_test.go checks).
+var Needs = map[Stage][]Stage{
+	OpenSSL{}:      {Sources{}, Zig{}},
+	Library{}:      {Sources{}, Zig{}, OpenSSL{}},
+	LuaJIT{}:       {Zig{}},
+	Test{}:         {Prebuilt{}, Lint{}},
+	Package{}:      {Preflight{}, Sources{}, Library{}, Verify{}, Test{}},
+	Reproducible{}: {Sources{}, Zig{}},
+}
+
+// Plan is stage after the stages it needs, transitively, in Stages' order.
+func Plan(stage Stage) []Stage {
+	want := map[Stage]bool{}
+	var add func(Stage)
+	add = func(st Stage) {
+		if want[st] {
+			return
+		}
+		want[st] = true
+		for _, n := range Needs[st] {
+			add(n)
+		}
+	}
+	add(stage)
+	var plan []Stage
+	for _, st := range Stages {
+		if want[st] {
+			plan = append(plan, st)
+		}
+	}
+	return plan
 }
 
 // buildStages are the stages that make a library: Sources up to Library.
@@ -110,9 +145,9 @@ var (
 	shared *State
 )
 
-// Run runs stage over the invocation's State (made on first use), unless it
-// already ran. Stages run one at a time, even when mage runs targets in
-// parallel.
+// Run runs stage over the invocation's State (made on first use), after
+// the stages it needs (Plan), each unless it already ran. Stages run one at
+// a time, even when mage runs targets in parallel.
 func Run(ctx context.Context, stage Stage) error {
 	mu.Lock()
 	defer mu.Unlock()
@@ -120,7 +155,15 @@ func Run(ctx context.Context, stage Stage) error {
 	if err != nil {
 		return err
 	}
-	return s.Run(ctx, stage)
+	if !slices.Contains(Stages, stage) {
+		return fmt.Errorf("stage %s is not in pipeline.Stages; add it there, in order", stage)
+	}
+	for _, st := range Plan(stage) {
+		if err := s.Run(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Config is the invocation's configuration, for targets outside the
@@ -181,10 +224,10 @@ func (s *State) Build(ctx context.Context, targets ...target.Target) error {
 }
 
 // need fails clearly when a stage reads what an earlier stage has not made:
-// the mage target is missing an mg.SerialCtxDeps.
+// Needs lacks an entry.
 func need(stage Stage, made bool) error {
 	if made {
 		return nil
 	}
-	return fmt.Errorf("needs the %s stage to run first (mg.SerialCtxDeps in magefile.go)", stage)
+	return fmt.Errorf("needs the %s stage to run first (add it to pipeline.Needs)", stage)
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +150,59 @@ func TestClosingNamesMissingPeers(t *testing.T) {
 		"suites: 2 passed, 0 failed, 2 skipped"}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("closing summary:\n%s\nwant:\n%s", b.String(), strings.Join(want, "\n"))
+	}
+}
+
+// TestNeedsAreEarlierStages: every stage a stage needs comes before it in
+// Stages, so Plan's order is the order of work.
+func TestNeedsAreEarlierStages(t *testing.T) {
+	for st, needs := range Needs {
+		for _, n := range needs {
+			if slices.Index(Stages, n) < 0 || slices.Index(Stages, n) >= slices.Index(Stages, st) {
+				t.Errorf("%s needs %s, which is not earlier in Stages", st, n)
+			}
+		}
+	}
+	names := func(p []Stage) string {
+		var out []string
+		for _, st := range p {
+			out = append(out, st.String())
+		}
+		return strings.Join(out, " ")
+	}
+	for st, want := range map[Stage]string{
+		Package{}: "preflight sources zig openssl library prebuilt verify lint test package",
+		Test{}:    "prebuilt lint test",
+		Library{}: "sources zig openssl library",
+		Verify{}:  "verify",
+	} {
+		if got := names(Plan(st)); got != want {
+			t.Errorf("Plan(%s) = %s, want %s", st, got, want)
+		}
+	}
+}
+
+// TestMageTargetsRunStages: the magefile states no prerequisites of its
+// own (pipeline.Needs does), and every stage runs under some target.
+func TestMageTargetsRunStages(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "magefile.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(src), "mg.SerialCtxDeps") || strings.Contains(string(src), "mg.Deps") {
+		t.Error("magefile.go names prerequisites itself; pipeline.Needs is where they are declared")
+	}
+	reached := map[Stage]bool{}
+	for _, st := range Stages {
+		if strings.Contains(string(src), "pipeline.Run(ctx, pipeline."+reflect.TypeOf(st).Name()+"{})") {
+			for _, p := range Plan(st) {
+				reached[p] = true
+			}
+		}
+	}
+	for _, st := range Stages {
+		if !reached[st] {
+			t.Errorf("no mage target runs the %s stage (pipeline.%s), nor a stage that needs it", st, reflect.TypeOf(st).Name())
+		}
 	}
 }
