@@ -4,10 +4,8 @@ package hostlib
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"runtime"
 
 	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
@@ -25,7 +23,7 @@ func Build(ctx context.Context, outRoot string, log io.Writer) (string, error) {
 			return p, nil
 		}
 	}
-	t, err := Target()
+	t, err := target.Host()
 	if err != nil {
 		return "", err
 	}
@@ -38,13 +36,4 @@ func Build(ctx context.Context, outRoot string, log io.Writer) (string, error) {
 		return "", err
 	}
 	return s.Libraries[t].Path, nil
-}
-
-// Target is this machine's row of the target table.
-func Target() (target.Target, error) {
-	t, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
-	if !ok {
-		return t, fmt.Errorf("no target for this machine (%s/%s)", runtime.GOOS, runtime.GOARCH)
-	}
-	return t, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/hostlib"
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig/zigtest"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
@@ -95,7 +96,7 @@ func TestGlueUnderValgrind(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	tg, err := hostlib.Target()
+	tg, err := target.Host()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,9 +22,9 @@ type Bench struct{}
 func (Bench) String() string { return "bench" }
 
 func (Bench) Run(ctx context.Context, s *State) error {
-	t, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
-	if !ok {
-		return fmt.Errorf("no target for this machine (%s/%s)", runtime.GOOS, runtime.GOARCH)
+	t, err := target.Host()
+	if err != nil {
+		return err
 	}
 	if err := s.Build(ctx, t); err != nil {
 		return err

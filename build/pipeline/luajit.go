@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/luajit"
+	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
 // LuaJIT builds a luajit for each selected target whose row names LuaJIT's
@@ -34,7 +35,7 @@ func (LuaJIT) Run(ctx context.Context, s *State) error {
 		if err != nil {
 			return err
 		}
-		dir := filepath.Join(s.OutDir, "luajit", t.Dir())
+		dir := luajitDir(s, t)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
@@ -46,3 +47,6 @@ func (LuaJIT) Run(ctx context.Context, s *State) error {
 	}
 	return nil
 }
+
+// luajitDir is where the LuaJIT stage puts t's luajit.
+func luajitDir(s *State, t target.Target) string { return filepath.Join(s.OutDir, "luajit", t.Dir()) }

@@ -73,6 +73,17 @@ func (s *State) prebuiltLibrary(t target.Target) (*prebuilt.Library, error) {
 	return lib, nil
 }
 
+// Library returns t's library: out/'s, checked, when the Prebuilt stage
+// chose prebuilt libraries; else built by the build stages (State.Build).
+func (s *State) Library(ctx context.Context, t target.Target) (mongoose.Library, error) {
+	if s.Prebuilt.On() {
+		_, err := s.prebuiltLibrary(t)
+		return s.Libraries[t], err
+	}
+	err := s.Build(ctx, t)
+	return s.Libraries[t], err
+}
+
 // describe names a prebuilt library for the log: path, sha256, versions.
 func describe(lib *prebuilt.Library) string {
 	abs, err := filepath.Abs(lib.Path)

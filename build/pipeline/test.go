@@ -128,11 +128,7 @@ func nativeLibrary(ctx context.Context, s *State) ([]string, error) {
 		testrun.Skip(s.Out, "binding library tests", err.Error())
 		return nil, nil
 	}
-	if s.Prebuilt.On() {
-		lib, err := filepath.Abs(s.Libraries[t].Path)
-		return []string{binding.EnvLibrary + "=" + lib, mongoose.TestLibraryEnv + "=" + lib}, err
-	}
-	err = s.Build(ctx, t)
+	l, err := s.Library(ctx, t)
 	if errors.Is(err, source.ErrNoSource) {
 		testrun.Skip(s.Out, "binding library tests", err.Error())
 		return nil, nil
@@ -140,9 +136,12 @@ func nativeLibrary(ctx context.Context, s *State) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	lib, err := filepath.Abs(s.Libraries[t].Path)
+	lib, err := filepath.Abs(l.Path)
 	if err != nil {
 		return nil, err
+	}
+	if s.Prebuilt.On() {
+		return []string{binding.EnvLibrary + "=" + lib, mongoose.TestLibraryEnv + "=" + lib}, nil
 	}
 	return []string{binding.EnvLibrary + "=" + lib}, nil
 }
@@ -176,33 +175,40 @@ func crossTest(ctx context.Context, s *State, t target.Target, skipLog string) e
 	if err := testrun.Usable(ctx, s.Out, t); err != nil {
 		return err
 	}
-	if s.Prebuilt.On() {
-		lib, err := s.prebuiltLibrary(t)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(s.Out, "%s tests against the %s\n", t, describe(lib))
-		return testrun.Cross(ctx, s.Out, t, lib.Path, skipLog, prebuilt.Env+"=1")
-	}
-	if err := s.Build(ctx, t); err != nil {
+	lib, err := s.Library(ctx, t)
+	if err != nil {
 		return err
+	}
+	var env []string
+	if s.Prebuilt.On() {
+		fmt.Fprintf(s.Out, "%s tests against the %s\n", t, describe(s.Prebuilt.Libraries[t]))
+		env = append(env, prebuilt.Env+"=1")
 	}
 	lua, err := luaJIT(ctx, s, t)
 	if err != nil {
 		return err
 	}
-	return testrun.Cross(ctx, s.Out, t, s.Libraries[t].Path, skipLog, lua...)
+	return testrun.Cross(ctx, s.Out, t, lib.Path, skipLog, append(env, lua...)...)
 }
 
 // luaJIT builds a luajit for t when t's emulated tests can start one, and
-// names it to the Lua tests; elsewhere they say why they do not run.
+// names it to the Lua tests; elsewhere they say why they do not run. On a
+// prebuilt library it takes the one the luajit stage left in out/, if any:
+// without it the Lua tests there miss their peer.
 func luaJIT(ctx context.Context, s *State, t target.Target) ([]string, error) {
 	if t.Emulator.LuaJIT == "" {
 		return nil, nil
 	}
-	exe, err := luajit.Build(ctx, s.Config.Cache, s.Zig, t, s.Out)
-	if err != nil {
-		return nil, err
+	exe := filepath.Join(luajitDir(s, t), "luajit"+t.Exe)
+	if s.Prebuilt.On() {
+		if _, err := os.Stat(exe); err != nil {
+			return nil, nil
+		}
+	} else {
+		var err error
+		if exe, err = luajit.Build(ctx, s.Config.Cache, s.Zig, t, s.Out); err != nil {
+			return nil, err
+		}
 	}
 	abs, err := filepath.Abs(exe)
 	if err != nil {
