@@ -16,13 +16,14 @@ import (
 	"go/token"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/cdecl"
 )
 
 // File is the name of the generated module, beside the library.
@@ -125,12 +126,10 @@ var builtin = map[string]bool{"bool": true, "size_t": true, "ssize_t": false, "p
 var unsupported = regexp.MustCompile(`\b(__int128|__int128_t|__uint128_t|_Float16|_Float32|_Float64|_Float128|_Float32x|_Float64x|__float128|__bf16|_Static_assert|static_assert|__typeof__|typeof|_Atomic|_Alignas|__auto_type|_Complex|_Decimal\d+)\b`)
 
 var (
-	lineMarker = regexp.MustCompile(`^#\s*(?:line\s+)?\d+\s+"((?:[^"\\]|\\.)*)"`)
 	ident      = regexp.MustCompile(`\b(?:(struct|union|enum)\s+)?([A-Za-z_][A-Za-z0-9_]*)`)
 	tagDef     = regexp.MustCompile(`\b(struct|union|enum)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)\s*)*\{`)
 	space      = regexp.MustCompile(`\s+`)
 	declspec   = regexp.MustCompile(`__declspec\s*\(\s*\w+\s*\)`)
-	attribute  = regexp.MustCompile(`__attribute__\s*\(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\)`)
 	funcPtrTD  = regexp.MustCompile(`\(\s*(?:__\w+\s+)?\*+\s*([A-Za-z_]\w*)\s*\)\s*\(`)
 	define     = regexp.MustCompile(`^#define\s+(MG_(?:FFI|EV)_[A-Z0-9_]+)\s+(.+)$`)
 )
@@ -146,95 +145,18 @@ func init() {
 	}
 }
 
-// split cuts preprocessed text into file-scope declarations, each tagged
-// with the header it starts in.
-func split(pre string) []decl {
-	var out []decl
-	var cur strings.Builder
-	file, start := "", ""
-	depth, paren := 0, 0
-	sc := bufio.NewScanner(strings.NewReader(pre))
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			if m := lineMarker.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
-				f, err := strconv.Unquote(`"` + m[1] + `"`)
-				if err != nil {
-					f = m[1]
-				}
-				file = path.Base(filepath.ToSlash(strings.ReplaceAll(f, `\`, `/`)))
-			}
-			continue // #pragma lines of system headers are not ours to keep
-		}
-		for i := 0; i < len(line); i++ {
-			ch := line[i]
-			if cur.Len() == 0 && (ch == ' ' || ch == '\t') {
-				continue
-			}
-			if cur.Len() == 0 {
-				start = file
-			}
-			cur.WriteByte(ch)
-			switch ch {
-			case '"', '\'':
-				// Copy a literal whole: it may hold ; or braces.
-				for i++; i < len(line); i++ {
-					cur.WriteByte(line[i])
-					if line[i] == '\\' && i+1 < len(line) {
-						i++
-						cur.WriteByte(line[i])
-					} else if line[i] == ch {
-						break
-					}
-				}
-			case '(':
-				paren++
-			case ')':
-				paren--
-			case '{':
-				depth++
-			case '}':
-				depth--
-				if depth == 0 && paren == 0 && isFunctionBody(cur.String()) {
-					out = append(out, decl{text: cur.String(), file: start})
-					cur.Reset()
-				}
-			case ';':
-				if depth == 0 && paren == 0 {
-					out = append(out, decl{text: cur.String(), file: start})
-					cur.Reset()
-				}
-			}
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-	}
-	return out
-}
-
-func isFunctionBody(d string) bool {
-	head, _, ok := strings.Cut(d, "{")
-	if !ok {
-		return false
-	}
-	head = strings.TrimSpace(attribute.ReplaceAllString(head, " "))
-	return strings.HasSuffix(head, ")")
-}
-
 // clean makes a declaration one line LuaJIT accepts, or "" to drop it.
 func clean(d string) string {
 	d = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(d), ";"))
 	d = declspec.ReplaceAllString(d, " ")
-	d = attribute.ReplaceAllStringFunc(d, func(a string) string {
+	d = cdecl.Attribute.ReplaceAllStringFunc(d, func(a string) string {
 		if strings.Contains(a, "packed") || strings.Contains(a, "aligned") {
 			return a // layout
 		}
 		return " "
 	})
 	d = strings.TrimSpace(space.ReplaceAllString(d, " "))
-	if d == "" || isFunctionBody(d) || unsupported.MatchString(d) {
+	if d == "" || cdecl.IsFunctionBody(d) || unsupported.MatchString(d) {
 		return ""
 	}
 	for _, w := range strings.Fields(d) {
@@ -352,18 +274,18 @@ var identOnly = regexp.MustCompile(`[A-Za-z_]\w*`)
 // Build selects the declarations of the root headers (functions only if
 // exported) and every system declaration they need, and reads the constants.
 func Build(pre, macros string, roots, exports []string) (*Generated, error) {
-	all := split(pre)
+	all := cdecl.Split(pre)
 	var ds []*decl
 	for _, d := range all {
-		isRoot := slices.Contains(roots, d.file)
-		t := clean(d.text)
+		isRoot := slices.Contains(roots, d.File)
+		t := clean(d.Text)
 		if t == "" {
 			continue
 		}
-		nd := &decl{text: t, file: d.file}
+		nd := &decl{text: t, file: d.File}
 		analyse(nd)
 		if isRoot {
-			if fn := functionName(t); fn != "" && exports != nil && !slices.Contains(exports, fn) {
+			if fn := cdecl.FunctionName(t); fn != "" && exports != nil && !slices.Contains(exports, fn) {
 				continue
 			}
 		}
@@ -472,20 +394,6 @@ func enumValues(body string, g *Generated) error {
 		next++
 	}
 	return nil
-}
-
-var callName = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
-
-// functionName is the function a declaration declares, or "".
-func functionName(d string) string {
-	if strings.HasPrefix(d, "typedef") || strings.Contains(d, "{") {
-		return ""
-	}
-	m := callName.FindStringSubmatchIndex(d)
-	if m == nil || strings.HasPrefix(strings.TrimLeft(d[m[1]:], " "), "*") {
-		return ""
-	}
-	return d[m[2]:m[3]]
 }
 
 // Lua renders the module.
