@@ -126,12 +126,12 @@ var builtin = map[string]bool{"bool": true, "size_t": true, "ssize_t": false, "p
 var unsupported = regexp.MustCompile(`\b(__int128|__int128_t|__uint128_t|_Float16|_Float32|_Float64|_Float128|_Float32x|_Float64x|__float128|__bf16|_Static_assert|static_assert|__typeof__|typeof|_Atomic|_Alignas|__auto_type|_Complex|_Decimal\d+)\b`)
 
 var (
-	ident      = regexp.MustCompile(`\b(?:(struct|union|enum)\s+)?([A-Za-z_][A-Za-z0-9_]*)`)
-	tagDef     = regexp.MustCompile(`\b(struct|union|enum)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)\s*)*\{`)
-	space      = regexp.MustCompile(`\s+`)
-	declspec   = regexp.MustCompile(`__declspec\s*\(\s*\w+\s*\)`)
-	funcPtrTD  = regexp.MustCompile(`\(\s*(?:__\w+\s+)?\*+\s*([A-Za-z_]\w*)\s*\)\s*\(`)
-	define     = regexp.MustCompile(`^#define\s+(MG_(?:FFI|EV)_[A-Z0-9_]+)\s+(.+)$`)
+	ident     = regexp.MustCompile(`\b(?:(struct|union|enum)\s+)?([A-Za-z_][A-Za-z0-9_]*)`)
+	tagDef    = regexp.MustCompile(`\b(struct|union|enum)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)\s*)*\{`)
+	space     = regexp.MustCompile(`\s+`)
+	declspec  = regexp.MustCompile(`__declspec\s*\(\s*\w+\s*\)`)
+	funcPtrTD = regexp.MustCompile(`\(\s*(?:__\w+\s+)?\*+\s*([A-Za-z_]\w*)\s*\)\s*\(`)
+	define    = regexp.MustCompile(`^#define\s+(MG_(?:FFI|EV)_[A-Z0-9_]+)\s+(.+)$`)
 )
 
 var keywords = map[string]bool{}
