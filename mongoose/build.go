@@ -97,10 +97,12 @@ func (bd *Builder) Build(ctx context.Context, t target.Target, ossl openssl.Resu
 	b := &builder{ctx: ctx, cfg: cfg, z: z, t: t, f: f, src: bd.Sources, ossl: ossl.Dir, key: key,
 		man: Manifest{Target: t.String(), Mongoose: pin.Version, OpenSSL: ossl.Version, Zig: z.Version, ABI: sum(glueH), Key: key,
 			Inputs: inputs(pin)}}
-	if cache.Exists(entry) {
-		fmt.Fprintf(cfg.Out, "mongoose %s: up to date (%s)\n", t, entry)
-	} else if err := cache.Publish(entry, b.build); err != nil {
+	made, err := cache.Make(entry, cfg.Out, func() error { return cache.Publish(entry, b.build) })
+	if err != nil {
 		return Library{}, err
+	}
+	if !made {
+		fmt.Fprintf(cfg.Out, "mongoose %s: up to date (%s)\n", t, entry)
 	}
 	return install(entry, filepath.Join(outRoot, t.Dir()), t)
 }

@@ -63,15 +63,20 @@ func (b *Builder) Build(ctx context.Context, t target.Target) (Result, error) {
 	cfg, pin := b.Config, b.Pin
 	key := cache.Key(keyInputs{recipe, pin.Files[0].SHA256, t, Args(t), Speed(), t.NoAVX512, t.ProbeCC, b.Zig.Version})
 	r := Result{Target: t, Version: pin.Version, Key: key, Dir: filepath.Join(cfg.Cache, "openssl", pin.Version, t.Dir()+"-"+key)}
-	if cache.Exists(r.Dir) {
-		fmt.Fprintf(cfg.Out, "openssl %s: up to date (%s)\n", t, r.Dir)
-		return r, nil
-	}
-	srcDir, err := b.unpack()
+	made, err := cache.Make(r.Dir, cfg.Out, func() error {
+		srcDir, err := b.unpack()
+		if err != nil {
+			return err
+		}
+		return buildOne(ctx, cfg, b.Zig, srcDir, r)
+	})
 	if err != nil {
 		return Result{}, err
 	}
-	return r, buildOne(ctx, cfg, b.Zig, srcDir, r)
+	if !made {
+		fmt.Fprintf(cfg.Out, "openssl %s: up to date (%s)\n", t, r.Dir)
+	}
+	return r, nil
 }
 
 // unpack extracts the verified release once; every target builds out of

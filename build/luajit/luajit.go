@@ -67,38 +67,37 @@ func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, lo
 		Zig, System string
 	}{recipe, pin.Files[0].SHA256, t, z.Version, sys})
 	entry := filepath.Join(cacheDir, "luajit", pin.Version, t.Dir()+"-"+key)
-	if cache.Exists(entry) {
-		return filepath.Join(entry, exe), nil
-	}
-	fmt.Fprintf(log, "luajit %s: build\n", t)
-	err = cache.Publish(entry, func(out string) error {
-		work := filepath.Join(cacheDir, "work", "luajit-"+t.Dir()+"-"+key)
-		if err := os.RemoveAll(work); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(work, 0o755); err != nil {
-			return err
-		}
-		env := z.Env(cacheDir)
-		// Go's archive packages have no xz: tar does it.
-		if err := step.Run(ctx, io.Discard, step.Cmd{Label: "luajit " + t.String() + ": unpack", Dir: work, Env: env,
-			Log: filepath.Join(work, "build.log"), Args: []string{"tar", "-xJf", filepath.Join(src, pin.Files[0].Name), "--strip-components=1"}}); err != nil {
-			return err
-		}
-		// zig must be on PATH as "zig": the make variables hold commands.
-		if err := step.Run(ctx, io.Discard, step.Cmd{Label: "luajit " + t.String() + ": make", Dir: work, Env: env,
-			Log: filepath.Join(work, "build.log"), Args: []string{"make", "-C", "src", "HOST_CC=zig cc", "CC=zig cc -target " + t.Zig,
-				"TARGET_SYS=" + sys, "TARGET_AR=zig ar rcus", "TARGET_STRIP=true", "BUILDMODE=static"}}); err != nil {
-			return err
-		}
-		data, err := os.ReadFile(filepath.Join(work, "src", exe))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(out, exe), data, 0o755); err != nil {
-			return err
-		}
-		return os.RemoveAll(work)
+	_, err = cache.Make(entry, log, func() error {
+		fmt.Fprintf(log, "luajit %s: build\n", t)
+		return cache.Publish(entry, func(out string) error {
+			work := filepath.Join(cacheDir, "work", "luajit-"+t.Dir()+"-"+key)
+			if err := os.RemoveAll(work); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(work, 0o755); err != nil {
+				return err
+			}
+			env := z.Env(cacheDir)
+			// Go's archive packages have no xz: tar does it.
+			if err := step.Run(ctx, io.Discard, step.Cmd{Label: "luajit " + t.String() + ": unpack", Dir: work, Env: env,
+				Log: filepath.Join(work, "build.log"), Args: []string{"tar", "-xJf", filepath.Join(src, pin.Files[0].Name), "--strip-components=1"}}); err != nil {
+				return err
+			}
+			// zig must be on PATH as "zig": the make variables hold commands.
+			if err := step.Run(ctx, io.Discard, step.Cmd{Label: "luajit " + t.String() + ": make", Dir: work, Env: env,
+				Log: filepath.Join(work, "build.log"), Args: []string{"make", "-C", "src", "HOST_CC=zig cc", "CC=zig cc -target " + t.Zig,
+					"TARGET_SYS=" + sys, "TARGET_AR=zig ar rcus", "TARGET_STRIP=true", "BUILDMODE=static"}}); err != nil {
+				return err
+			}
+			data, err := os.ReadFile(filepath.Join(work, "src", exe))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(out, exe), data, 0o755); err != nil {
+				return err
+			}
+			return os.RemoveAll(work)
+		})
 	})
 	if err != nil {
 		return "", fmt.Errorf("luajit for %s: %w", t, err)
