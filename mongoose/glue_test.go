@@ -60,7 +60,7 @@ var (
 func library(t *testing.T) *mongoose.Library {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("SKIPPED: -short: the glue tests build the library")
+		peer.Skip(t, "SKIPPED: -short: the glue tests build the library")
 	}
 	libOnce.Do(func() {
 		// Emulated runs (QEMU, Wine) are handed a library built natively.
@@ -86,7 +86,7 @@ func library(t *testing.T) *mongoose.Library {
 		if errors.Is(libErr, source.ErrNoSource) {
 			msg := "SKIPPED: mongoose's source is not available, so the library cannot be built: set MONGOOSE_SRC (see README)\n" + libErr.Error()
 			fmt.Fprintln(os.Stderr, "\n*** "+msg)
-			t.Skip(msg)
+			peer.Skip(t, msg)
 		}
 		t.Fatal(libErr)
 	}
@@ -754,7 +754,7 @@ func rss(t *testing.T) int64 {
 	runtime.GC()
 	data, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
-		t.Skipf("SKIPPED: no /proc/self/statm on %s: %v", runtime.GOOS, err)
+		peer.Skip(t, fmt.Sprintf("SKIPPED: no /proc/self/statm on %s: %v", runtime.GOOS, err))
 	}
 	f := strings.Fields(string(data))
 	pages, _ := strconv.ParseInt(f[1], 10, 64)

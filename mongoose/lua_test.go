@@ -603,7 +603,7 @@ func TestLuaREADME(t *testing.T) {
 	for heading, check := range checks {
 		t.Run(heading, func(t *testing.T) {
 			if strings.Contains(heading, "libuv") && !hasLuv(t) {
-				t.Skip("no luv for this target's luajit (logged by hasLuv)")
+				peer.Skip(t, "the libuv example needs luv, which this target lacks")
 			}
 			ports, f := start(t, heading)
 			luaProc(t, t.TempDir(), luaEnv(), "", f)

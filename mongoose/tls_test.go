@@ -204,7 +204,7 @@ func TestTLSSSLCertFile(t *testing.T) {
 		return
 	}
 	if runtime.GOOS == "windows" {
-		t.Skip("Windows trusts its ROOT store alone, as Go does: see TestTLSClientUsesWindowsStore")
+		peer.Skip(t, "Windows trusts its ROOT store alone, as Go does: see TestTLSClientUsesWindowsStore")
 	}
 	library(t) // built once, handed to the child
 	p, other := newPKI(t), newPKI(t)
@@ -221,7 +221,7 @@ func TestTLSSSLCertFile(t *testing.T) {
 		var exit *exec.ExitError
 		if err != nil && !errors.As(err, &exit) {
 			// Under qemu-user without binfmt_misc the binary cannot run itself.
-			t.Skipf("SKIPPED: cannot run the test binary again: %v", err)
+			peer.Skip(t, fmt.Sprintf("SKIPPED: cannot run the test binary again: %v", err))
 		} else if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
@@ -238,7 +238,7 @@ func TestTLSSSLCertFile(t *testing.T) {
 // the ROOT system store (crypt32), and it does not trust our server.
 func TestTLSClientUsesWindowsStore(t *testing.T) {
 	if runtime.GOOS != "windows" {
-		t.Skip("the ROOT store is Windows'")
+		peer.Skip(t, "the ROOT store is Windows'")
 	}
 	t.Setenv("SSL_CERT_FILE", "")
 	t.Setenv("SSL_CERT_DIR", "")
@@ -928,7 +928,7 @@ func TestTLSInfoClient(t *testing.T) {
 func TestTLSClientIPv6Name(t *testing.T) {
 	ln, err := net.Listen("tcp6", "[::1]:0")
 	if err != nil {
-		t.Skipf("SKIPPED: no IPv6 loopback: %v", err)
+		peer.Skip(t, fmt.Sprintf("SKIPPED: no IPv6 loopback: %v", err))
 	}
 	ln.Close()
 	p := newPKI(t)

@@ -5,13 +5,15 @@ import (
 	"debug/elf"
 	"debug/pe"
 	"encoding/json"
-	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
-	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/objfile"
@@ -85,7 +87,7 @@ func TestPinnedReleaseSignature(t *testing.T) {
 	pin, _ := Pin()
 	dir := filepath.Join(cfg.Cache, "sources", pin.Name+"-"+pin.Version)
 	if _, err := os.Stat(filepath.Join(dir, pin.Signature.File)); err != nil {
-		t.Skipf("SKIPPED: %s is not in the cache (%v): run `go tool mage sources`", pin, err)
+		peer.Skip(t, fmt.Sprintf("SKIPPED: %s is not in the cache (%v): run `go tool mage sources`", pin, err))
 	}
 	fp, err := source.VerifySignature(filepath.Join(dir, pin.Signature.File), filepath.Join(dir, pin.Signature.Sig), keyring, pin.Signature.Fingerprints)
 	if err != nil || !slices.Contains(pin.Signature.Fingerprints, fp) {
@@ -97,7 +99,7 @@ func TestPinnedReleaseSignature(t *testing.T) {
 // target and checks every object in the archives.
 func TestBuild(t *testing.T) {
 	if testing.Short() {
-		t.Skip("SKIPPED: -short: the OpenSSL build takes minutes when not cached")
+		peer.Skip(t, "SKIPPED: -short: the OpenSSL build takes minutes when not cached")
 	}
 	if prebuilt.On() {
 		peer.Skip(t, prebuilt.SkipReason)

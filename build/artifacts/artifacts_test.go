@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/artifacts/githubtest"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
@@ -20,11 +22,11 @@ import (
 func hostLibrary(t *testing.T) (target.Target, map[string][]byte) {
 	tg, ok := target.Lookup(runtime.GOOS + "/" + runtime.GOARCH)
 	if !ok {
-		t.Skipf("SKIPPED: no target for %s/%s", runtime.GOOS, runtime.GOARCH)
+		peer.Skip(t, fmt.Sprintf("SKIPPED: no target for %s/%s", runtime.GOOS, runtime.GOARCH))
 	}
 	dir := filepath.Join("..", "..", "out", tg.Dir())
 	if !prebuilt.Present(dir, tg) {
-		t.Skipf("SKIPPED: %s holds no library to serve: run `go tool mage build` first", dir)
+		peer.Skip(t, fmt.Sprintf("SKIPPED: %s holds no library to serve: run `go tool mage build` first", dir))
 	}
 	files := map[string][]byte{}
 	ents, _ := os.ReadDir(dir)

@@ -3,10 +3,11 @@ package luajit
 import (
 	"context"
 	"debug/pe"
-	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"os"
 	"strings"
 	"testing"
+
+	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
@@ -18,7 +19,7 @@ import (
 // checks it is an amd64 Windows program.
 func TestBuildWindows(t *testing.T) {
 	if testing.Short() {
-		t.Skip("SKIPPED: -short: builds LuaJIT")
+		peer.Skip(t, "SKIPPED: -short: builds LuaJIT")
 	}
 	if prebuilt.On() {
 		peer.Skip(t, prebuilt.SkipReason+": this test builds LuaJIT with zig")
@@ -36,7 +37,7 @@ func TestBuildWindows(t *testing.T) {
 	exe, err := Build(ctx, cfg.Cache, z, tg, os.Stderr)
 	if err != nil {
 		if strings.Contains(err.Error(), "cannot obtain") {
-			t.Skip("SKIPPED: LuaJIT's source is not reachable: " + err.Error())
+			peer.Skip(t, "SKIPPED: LuaJIT's source is not reachable: "+err.Error())
 		}
 		t.Fatal(err)
 	}

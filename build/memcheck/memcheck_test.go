@@ -82,7 +82,7 @@ func writePKI(t *testing.T, dir string) {
 // it skips loudly (.ci/prereqs and the image install it).
 func TestGlueUnderValgrind(t *testing.T) {
 	if testing.Short() {
-		t.Skip("SKIPPED: -short: builds the library and runs valgrind")
+		peer.Skip(t, "SKIPPED: -short: builds the library and runs valgrind")
 	}
 	if prebuilt.On() {
 		peer.Skip(t, prebuilt.SkipReason+": compiles its driver with zig")
@@ -92,7 +92,7 @@ func TestGlueUnderValgrind(t *testing.T) {
 	lib, err := hostlib.Build(context.Background(), filepath.Join(work, "out"), io.Discard)
 	if err != nil {
 		if strings.Contains(err.Error(), "cannot obtain mongoose") {
-			t.Skip("SKIPPED: mongoose's source is not available: set MONGOOSE_SRC (see README)\n" + err.Error())
+			peer.Skip(t, "SKIPPED: mongoose's source is not available: set MONGOOSE_SRC (see README)\n"+err.Error())
 		}
 		t.Fatal(err)
 	}

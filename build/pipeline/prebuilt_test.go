@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -25,10 +27,10 @@ import (
 // tested, and leaves the cache empty: nothing was built or fetched.
 func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 	if prebuilt.On() {
-		t.Skip("SKIPPED: this run is itself a prebuilt run (and would recurse)")
+		peer.Skip(t, "SKIPPED: this run is itself a prebuilt run (and would recurse)")
 	}
 	if testing.Short() {
-		t.Skip("SKIPPED: -short: runs the whole of `go tool mage test`")
+		peer.Skip(t, "SKIPPED: -short: runs the whole of `go tool mage test`")
 	}
 	host, err := target.Host()
 	if err != nil {
@@ -37,7 +39,7 @@ func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	dir := filepath.Join(root, OutDir, host.Dir())
 	if !prebuilt.Present(dir, host) {
-		t.Skipf("SKIPPED: %s holds no library: run `go tool mage build` or `go tool mage artifacts:download` first", dir)
+		peer.Skip(t, fmt.Sprintf("SKIPPED: %s holds no library: run `go tool mage build` or `go tool mage artifacts:download` first", dir))
 	}
 	pins, err := prebuilt.Expected()
 	if err != nil {
@@ -62,7 +64,7 @@ func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 	path := filepath.Dir(goBin) + string(os.PathListSeparator) + bin
 	for _, tool := range []string{"zig", "perl", "make"} {
 		if p := lookIn(path, tool); p != "" {
-			t.Skipf("SKIPPED: %s sits beside go (%s): cannot hide it", tool, p)
+			peer.Skip(t, fmt.Sprintf("SKIPPED: %s sits beside go (%s): cannot hide it", tool, p))
 		}
 	}
 	cache := t.TempDir()
@@ -117,7 +119,7 @@ func lookIn(path, tool string) string {
 // leaving the State without libraries.
 func TestPrebuiltStageOnlyWhenAsked(t *testing.T) {
 	if len(prebuilt.MissingBuildTools()) > 0 {
-		t.Skip("SKIPPED: this machine cannot build, so the stage is on by default")
+		peer.Skip(t, "SKIPPED: this machine cannot build, so the stage is on by default")
 	}
 	newState := func() *State {
 		return &State{Out: io.Discard, OutDir: t.TempDir(), Libraries: map[target.Target]mongoose.Library{}, done: map[string]bool{}}

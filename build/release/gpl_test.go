@@ -2,10 +2,13 @@ package release
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
 
 // TestGPLText obtains the pinned GPLv2 text into an empty cache, and refuses
@@ -21,7 +24,7 @@ func TestGPLText(t *testing.T) {
 		t.Fatalf("a wrong GPL text was accepted: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(debianLicenses, "GPL-2")); err != nil {
-		t.Skipf("no %s/GPL-2 to obtain it from offline: %v", debianLicenses, err)
+		peer.Skip(t, fmt.Sprintf("no %s/GPL-2 to obtain it from offline: %v", debianLicenses, err))
 	}
 	t.Setenv(GPLEnv, "")
 	text, err := gplText(ctx, t.TempDir())

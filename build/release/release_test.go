@@ -3,13 +3,15 @@ package release
 import (
 	"bytes"
 	"context"
-	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -46,13 +48,13 @@ func TestGoReleaserCheck(t *testing.T) {
 // each one (Check), and compares the two runs byte for byte.
 func TestSnapshot(t *testing.T) {
 	if testing.Short() {
-		t.Skip("GoReleaser snapshot: not in -short")
+		peer.Skip(t, "GoReleaser snapshot: not in -short")
 	}
 	if prebuilt.On() {
 		peer.Skip(t, prebuilt.SkipReason+": a release is made from sources")
 	}
 	if os.Getenv(RunningEnv) != "" {
-		t.Skip("`go tool mage release` checks its own dist/ after GoReleaser")
+		peer.Skip(t, "`go tool mage release` checks its own dist/ after GoReleaser")
 	}
 	ctx := context.Background()
 	dir := root(t)
@@ -170,7 +172,7 @@ func checkCatches(t *testing.T, dir, version string) {
 // previous release): versioned archives, a changelog from the commits.
 func TestTaggedRelease(t *testing.T) {
 	if testing.Short() || os.Getenv(RunningEnv) != "" {
-		t.Skip("GoReleaser: not in -short, nor inside `go tool mage release`")
+		peer.Skip(t, "GoReleaser: not in -short, nor inside `go tool mage release`")
 	}
 	if prebuilt.On() {
 		peer.Skip(t, prebuilt.SkipReason+": a release is made from sources")
@@ -178,10 +180,10 @@ func TestTaggedRelease(t *testing.T) {
 	ctx := context.Background()
 	dir := root(t)
 	if _, _, err := ReadState(ctx, dir); err != nil {
-		t.Skipf("git cannot read the checkout: %v", err)
+		peer.Skip(t, fmt.Sprintf("git cannot read the checkout: %v", err))
 	}
 	if err := CheckInputs(dir); err != nil {
-		t.Skipf("no libraries in out/ (TestSnapshot builds them): %v", err)
+		peer.Skip(t, fmt.Sprintf("no libraries in out/ (TestSnapshot builds them): %v", err))
 	}
 	// Neither the tag CI is building nor its token may steer this run.
 	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
 
 func TestRunReportsFailureWithLogTail(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("SKIPPED: no sh on PATH (plain Windows): the test's failing command is a shell script")
+		peer.Skip(t, "SKIPPED: no sh on PATH (plain Windows): the test's failing command is a shell script")
 	}
 	dir := t.TempDir()
 	log := filepath.Join(dir, "build.log")

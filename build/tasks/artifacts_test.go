@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/artifacts"
 	"github.com/mongoose-ffi/mongoose-ffi/build/artifacts/githubtest"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -21,7 +23,7 @@ import (
 // library, verified, and that the output names run, commit and sha256.
 func TestArtifactsDownloadThroughMage(t *testing.T) {
 	if testing.Short() {
-		t.Skip("SKIPPED: -short: compiles the magefile")
+		peer.Skip(t, "SKIPPED: -short: compiles the magefile")
 	}
 	host, err := target.Host()
 	if err != nil {
@@ -30,7 +32,7 @@ func TestArtifactsDownloadThroughMage(t *testing.T) {
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	src := filepath.Join(root, pipeline.OutDir, host.Dir())
 	if !prebuilt.Present(src, host) {
-		t.Skipf("SKIPPED: %s holds no library to serve: run `go tool mage build` first", src)
+		peer.Skip(t, fmt.Sprintf("SKIPPED: %s holds no library to serve: run `go tool mage build` first", src))
 	}
 	files := map[string][]byte{}
 	ents, _ := os.ReadDir(src)

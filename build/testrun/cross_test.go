@@ -2,6 +2,7 @@ package testrun
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
@@ -18,7 +20,7 @@ import (
 // environment reaches the tests.
 func TestCrossUsesAFreshDirectoryPerRun(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("SKIPPED: on Windows: the fake emulator is a shell script")
+		peer.Skip(t, "SKIPPED: on Windows: the fake emulator is a shell script")
 	}
 	log := filepath.Join(t.TempDir(), "runs.log")
 	emu := filepath.Join(t.TempDir(), "fake-emulator")
@@ -27,7 +29,7 @@ func TestCrossUsesAFreshDirectoryPerRun(t *testing.T) {
 	os.WriteFile(emu, []byte("#!/bin/sh\nprintf '%s %s %s %s\\n' \"$1\" \"$EXTRA\" \"$MONGOOSE_FFI_TEST_EMULATED\" \"$MONGOOSE_FFI_SKIP_LOG\" >> "+log+"\ntest -x \"$1\"\n"), 0o755)
 	host, err := target.Host()
 	if err != nil {
-		t.Skip("SKIPPED: ", err)
+		peer.Skip(t, fmt.Sprint("SKIPPED: ", err))
 	}
 	facts := *host.Facts
 	facts.Emulator = target.Emulator{Runner: []string{emu}}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig/zigtest"
 )
@@ -75,7 +76,7 @@ func seedLibraries(t testing.TB) map[string][]byte {
 // flips every bit of its first 4 KB (headers and load commands), one at a time.
 func TestCorruptedLibraries(t *testing.T) {
 	if testing.Short() {
-		t.Skip("SKIPPED: -short: builds seed libraries with zig")
+		peer.Skip(t, "SKIPPED: -short: builds seed libraries with zig")
 	}
 	for format, data := range seedLibraries(t) {
 		t.Run(format, func(t *testing.T) {

@@ -8,12 +8,14 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
 
 // A $ZIG of the wrong version is refused, naming both versions and the fix.
 func TestEnsureRefusesWrongVersion(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("SKIPPED: on Windows: the fake zig is a shell script")
+		peer.Skip(t, "SKIPPED: on Windows: the fake zig is a shell script")
 	}
 	fake := filepath.Join(t.TempDir(), "zig")
 	os.WriteFile(fake, []byte("#!/bin/sh\necho 0.9.0\n"), 0o755)
