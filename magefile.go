@@ -86,6 +86,9 @@ func (Docker) Test(ctx context.Context) error { return tasks.DockerTargets(ctx, 
 // Release runs `release` inside the image, with the commit and version read on the host.
 func (Docker) Release(ctx context.Context) error { return release.Docker(ctx, tasks.DockerTargets) }
 
+// Bare runs MONGOOSE_FFI_PREBUILT=1 test on out/'s library in a bare runner's stand-in: without CI, with CI=true, after peers:install.
+func (Docker) Bare(ctx context.Context) error { return tasks.DockerBare(ctx) }
+
 // Artifacts fetches what CI built (GitHub Actions artifacts of ci.yml).
 type Artifacts mg.Namespace
 

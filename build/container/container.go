@@ -151,16 +151,24 @@ func (e *Engine) debootstrap(ctx context.Context) error {
 	return nil
 }
 
-// Image describes the toolchain image for a repository checkout.
+// Image describes an image built from one of the repository's Dockerfiles.
 type Image struct {
-	Tag       string
-	BuildArgs []string
+	Tag        string
+	BuildArgs  []string
+	Dockerfile string // relative to the repository root
 }
 
 // ImageFor reads the Dockerfile and the pins it uses; the tag is their hash,
 // so the image is rebuilt exactly when one of them changes.
 func ImageFor(root string) (*Image, error) {
-	df, err := os.ReadFile(filepath.Join(root, Dockerfile))
+	return imageFor(root, Dockerfile, "mongoose-ffi-toolchain", "ZIG_VERSION="+zig.Version)
+}
+
+// imageFor describes the image dockerfile defines, named name: its build
+// arguments are go.mod's Go version and extra, and its tag hashes the file,
+// the arguments and the host's added CA certificates.
+func imageFor(root, dockerfile, name string, extra ...string) (*Image, error) {
+	df, err := os.ReadFile(filepath.Join(root, dockerfile))
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +185,7 @@ func ImageFor(root string) (*Image, error) {
 	if goVersion == "" {
 		return nil, errors.New("go.mod has no toolchain line: the image's Go version comes from it")
 	}
-	args := []string{"GO_VERSION=" + goVersion, "ZIG_VERSION=" + zig.Version}
+	args := append([]string{"GO_VERSION=" + goVersion}, extra...)
 	h := sha256.New()
 	h.Write(df)
 	for _, a := range args {
@@ -193,7 +201,7 @@ func ImageFor(root string) (*Image, error) {
 		h.Write([]byte("\x00" + n + "\x00"))
 		h.Write(certs[n])
 	}
-	return &Image{Tag: "mongoose-ffi-toolchain:" + hex.EncodeToString(h.Sum(nil))[:12], BuildArgs: args}, nil
+	return &Image{Tag: name + ":" + hex.EncodeToString(h.Sum(nil))[:12], BuildArgs: args, Dockerfile: dockerfile}, nil
 }
 
 // hostCerts is where Debian-like hosts keep locally added CA certificates.
@@ -232,7 +240,7 @@ func (e *Engine) Build(ctx context.Context, root string, img *Image, version, re
 			return err
 		}
 	}
-	args := []string{"build", "--network", "host", "-t", img.Tag, "-f", filepath.Join(root, Dockerfile)}
+	args := []string{"build", "--network", "host", "-t", img.Tag, "-f", filepath.Join(root, img.Dockerfile)}
 	for _, a := range append(img.BuildArgs, "VERSION="+version, "REVISION="+revision) {
 		args = append(args, "--build-arg", a)
 	}

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -204,14 +206,24 @@ func lookPath(name string) func() (string, error) {
 // pythons are the interpreters tried for h11, in order: the first that
 // imports it wins (a pyenv or Homebrew python3 may lack what Debian's has).
 func pythons() []string {
-	var out []string
-	for _, name := range []string{"python3", "python"} {
-		if p, err := exec.LookPath(name); err == nil {
+	names := []string{"python3", "python"}
+	if runtime.GOOS != "windows" {
+		names = append(names, "/usr/bin/python3")
+	}
+	var out, seen []string
+	for _, name := range names {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			continue
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			real = p
+		}
+		if !slices.Contains(seen, real) {
+			seen = append(seen, real)
 			out = append(out, p)
 		}
-	}
-	if runtime.GOOS != "windows" {
-		out = append(out, "/usr/bin/python3")
 	}
 	return out
 }
