@@ -9,16 +9,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -40,6 +36,7 @@ import (
 	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/testpki"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
@@ -402,6 +399,7 @@ func libraryUDPEcho(t *testing.T, addr, msg string) string {
 
 // pki is a CA and certificates it signed, made for one test.
 type pki struct {
+	issuer          *testpki.CA
 	caPEM           []byte
 	pool            *x509.CertPool
 	ca              *x509.Certificate
@@ -413,20 +411,13 @@ type pki struct {
 
 func newPKI(t *testing.T) *pki {
 	t.Helper()
-	p := &pki{pool: x509.NewCertPool()}
-	p.caKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &p.caKey.PublicKey, p.caKey)
+	ca, err := testpki.NewCA("test CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.ca, _ = x509.ParseCertificate(der)
-	p.pool.AddCert(p.ca)
-	p.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	p.srvCert, p.srvKey = p.issue(t, 2, x509.ExtKeyUsageServerAuth)
-	p.cliCert, p.cliKey = p.issue(t, 3, x509.ExtKeyUsageClientAuth)
+	p := &pki{issuer: ca, caPEM: ca.PEM, pool: ca.Pool, ca: ca.Cert, caKey: ca.Key}
+	p.srvCert, p.srvKey = p.issue(t, x509.ExtKeyUsageServerAuth)
+	p.cliCert, p.cliKey = p.issue(t, x509.ExtKeyUsageClientAuth)
 	p.cliTLSCert, err = tls.X509KeyPair(p.cliCert, p.cliKey)
 	if err != nil {
 		t.Fatal(err)
@@ -434,18 +425,14 @@ func newPKI(t *testing.T) *pki {
 	return p
 }
 
-func (p *pki) issue(t *testing.T, serial int64, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+// issue is a certificate for 127.0.0.1 and localhost, for usage.
+func (p *pki) issue(t *testing.T, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
+	t.Helper()
+	certPEM, keyPEM, err := p.issuer.Issue(testpki.Localhost(usage))
 	if err != nil {
 		t.Fatal(err)
 	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	return certPEM, keyPEM
 }
 
 func hello(m *mongoose.Manager, e *mongoose.Event) {

@@ -2,27 +2,20 @@ package memcheck
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/hostlib"
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	prebuilt "github.com/mongoose-ffi/mongoose-ffi/build/prebuilt/mode"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
+	"github.com/mongoose-ffi/mongoose-ffi/build/testpki"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig/zigtest"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
@@ -41,36 +34,19 @@ func TestParse(t *testing.T) {
 // and client use, for mutual TLS) with its key, and an unrelated CA.
 func writePKI(t *testing.T, dir string) {
 	t.Helper()
-	newCA := func(cn string) (*x509.Certificate, *ecdsa.PrivateKey, []byte) {
-		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := x509.ParseCertificate(der)
-		return c, k, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	}
-	ca, caKey, caPEM := newCA("memcheck CA")
-	_, _, otherPEM := newCA("other CA")
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+	ca, err := testpki.NewCA("memcheck CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kd, _ := x509.MarshalECPrivateKey(k)
-	for name, b := range map[string][]byte{
-		"ca.pem": caPEM, "other-ca.pem": otherPEM,
-		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}),
-	} {
+	other, err := testpki.NewCA("other CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := ca.Issue(testpki.Localhost(x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"ca.pem": ca.PEM, "other-ca.pem": other.PEM, "cert.pem": cert, "key.pem": key} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -11,18 +11,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -38,6 +32,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/hostlib"
+	"github.com/mongoose-ffi/mongoose-ffi/build/testpki"
 )
 
 // Env sets the soak's duration ("10s", "5m"); the default is DefaultDuration.
@@ -330,34 +325,21 @@ func rss(pid int) (int64, error) {
 // writeCert writes a CA-signed certificate for localhost into dir and
 // returns the CA pool that verifies it.
 func writeCert(dir string) (*x509.CertPool, error) {
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "soak CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, &caKey.PublicKey, caKey)
+	ca, err := testpki.NewCA("soak CA")
 	if err != nil {
 		return nil, err
 	}
-	ca, _ := x509.ParseCertificate(caDER)
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	t := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, t, ca, &k.PublicKey, caKey)
+	cert, key, err := ca.Issue(testpki.Localhost(x509.ExtKeyUsageServerAuth))
 	if err != nil {
 		return nil, err
 	}
-	kd, _ := x509.MarshalECPrivateKey(k)
-	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), cert, 0o600); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), key, 0o600); err != nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return pool, nil
+	return ca.Pool, nil
 }
 
 // load is the set of clients.
