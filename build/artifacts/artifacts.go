@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/git"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
@@ -74,7 +75,7 @@ func FromEnv(ctx context.Context) (Options, error) {
 	}
 	repo := strings.TrimSpace(os.Getenv(RepoEnv))
 	if repo == "" {
-		url, err := git(ctx, "remote", "get-url", "origin")
+		url, err := git.Run(ctx, "", "remote", "get-url", "origin")
 		if err != nil {
 			return o, fmt.Errorf("no repository: `git remote get-url origin` failed (%w); set %s=owner/name", err, RepoEnv)
 		}
@@ -94,7 +95,7 @@ func FromEnv(ctx context.Context) (Options, error) {
 		}
 		o.RunID = id
 	} else {
-		b, err := git(ctx, "rev-parse", "--abbrev-ref", "HEAD")
+		b, err := git.Run(ctx, "", "rev-parse", "--abbrev-ref", "HEAD")
 		if err != nil || b == "HEAD" {
 			return o, fmt.Errorf("no current branch (detached HEAD or no git: %v): set %s=<run id> to pick a run", err, RunEnv)
 		}
@@ -146,11 +147,6 @@ func RepoFromRemote(url string) string {
 		return ""
 	}
 	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
-}
-
-func git(ctx context.Context, args ...string) (string, error) {
-	out, err := exec.CommandContext(ctx, "git", args...).Output()
-	return strings.TrimSpace(string(out)), err
 }
 
 // Download fetches o.Targets' libraries from the run into o.OutRoot.

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mongoose-ffi/mongoose-ffi/build/git"
 )
 
 // Commit is the commit a release is made from, as GoReleaser and the SBOM see it.
@@ -16,30 +17,16 @@ type Commit struct {
 	Time time.Time // committer date: every file time in the archives
 }
 
-func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			msg = strings.TrimSpace(string(ee.Stderr))
-		}
-		return "", fmt.Errorf("git %s: %w %s", strings.Join(args, " "), err, msg)
-	}
-	return strings.TrimRight(string(out), "\n"), nil
-}
-
 // ReadState reads the checkout in dir and the environment.
 func ReadState(ctx context.Context, dir string) (State, Commit, error) {
 	var s State
 	var c Commit
-	head, err := git(ctx, dir, "rev-parse", "HEAD")
+	head, err := git.Run(ctx, dir, "rev-parse", "HEAD")
 	if err != nil {
 		return s, c, fmt.Errorf("reading the checkout: %w (a release is made from a git checkout)", err)
 	}
 	s.Head, c.Hash = head, head
-	ct, err := git(ctx, dir, "log", "-1", "--format=%ct", "HEAD")
+	ct, err := git.Run(ctx, dir, "log", "-1", "--format=%ct", "HEAD")
 	if err != nil {
 		return s, c, err
 	}
@@ -49,7 +36,7 @@ func ReadState(ctx context.Context, dir string) (State, Commit, error) {
 	}
 	c.Time = time.Unix(sec, 0).UTC()
 	// dist/ and out/ are ignored; anything else uncommitted makes the tree dirty.
-	st, err := git(ctx, dir, "status", "--porcelain")
+	st, err := git.Run(ctx, dir, "status", "--porcelain")
 	if err != nil {
 		return s, c, err
 	}
@@ -58,13 +45,13 @@ func ReadState(ctx context.Context, dir string) (State, Commit, error) {
 			s.Dirty = append(s.Dirty, l)
 		}
 	}
-	tags, err := git(ctx, dir, "tag", "--points-at", "HEAD")
+	tags, err := git.Run(ctx, dir, "tag", "--points-at", "HEAD")
 	if err != nil {
 		return s, c, err
 	}
 	s.HeadTags = strings.Fields(tags)
 	s.TagCommits = map[string]string{}
-	refs, err := git(ctx, dir, "for-each-ref", "--format=%(refname:short) %(objectname) %(*objectname)", "refs/tags")
+	refs, err := git.Run(ctx, dir, "for-each-ref", "--format=%(refname:short) %(objectname) %(*objectname)", "refs/tags")
 	if err != nil {
 		return s, c, err
 	}
@@ -74,15 +61,15 @@ func ReadState(ctx context.Context, dir string) (State, Commit, error) {
 			s.TagCommits[f[0]] = f[len(f)-1] // the peeled commit of an annotated tag
 		}
 	}
-	if d, err := git(ctx, dir, "describe", "--tags", "--match", "v[0-9]*", "--abbrev=0", "HEAD"); err == nil {
+	if d, err := git.Run(ctx, dir, "describe", "--tags", "--match", "v[0-9]*", "--abbrev=0", "HEAD"); err == nil {
 		s.LastTag = d
-		n, err := git(ctx, dir, "rev-list", "--count", d+"..HEAD")
+		n, err := git.Run(ctx, dir, "rev-list", "--count", d+"..HEAD")
 		if err != nil {
 			return s, c, err
 		}
 		s.Since, _ = strconv.Atoi(n)
 	} else {
-		n, err := git(ctx, dir, "rev-list", "--count", "HEAD")
+		n, err := git.Run(ctx, dir, "rev-list", "--count", "HEAD")
 		if err != nil {
 			return s, c, err
 		}

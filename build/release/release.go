@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
+	"github.com/mongoose-ffi/mongoose-ffi/build/git"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
@@ -156,14 +157,14 @@ func Package(ctx context.Context, dir string, d Decision, c Commit, in *Inputs, 
 // tagBinding creates binding/vX.Y.Z on the release commit and pushes it.
 func tagBinding(ctx context.Context, dir string, d Decision, c Commit) error {
 	bt := BindingTag(d.Tag)
-	if at, err := git(ctx, dir, "rev-parse", "-q", "--verify", bt+"^{commit}"); err == nil {
+	if at, err := git.Run(ctx, dir, "rev-parse", "-q", "--verify", bt+"^{commit}"); err == nil {
 		if at != c.Hash {
 			return fmt.Errorf("%s exists on %s, not on %s", bt, short(at), short(c.Hash))
 		}
-	} else if _, err := git(ctx, dir, "tag", "-a", bt, "-m", "Go binding "+d.Tag, c.Hash); err != nil {
+	} else if _, err := git.Run(ctx, dir, "tag", "-a", bt, "-m", "Go binding "+d.Tag, c.Hash); err != nil {
 		return fmt.Errorf("tagging the Go binding: %w", err)
 	}
-	if _, err := git(ctx, dir, "push", "origin", "refs/tags/"+bt); err != nil {
+	if _, err := git.Run(ctx, dir, "push", "origin", "refs/tags/"+bt); err != nil {
 		return fmt.Errorf("pushing %s: %w; push it by hand: git push origin %s", bt, err, bt)
 	}
 	return nil
@@ -201,7 +202,7 @@ func goEnv(ctx context.Context) []string {
 // config, because GoReleaser otherwise ignores all of git (commit "none",
 // version 0.0.1-SNAPSHOT-none). Only `ls-remote --get-url` reads it.
 func noRemote(ctx context.Context, dir string) []string {
-	if out, err := git(ctx, dir, "remote"); err != nil || strings.TrimSpace(out) != "" {
+	if out, err := git.Run(ctx, dir, "remote"); err != nil || strings.TrimSpace(out) != "" {
 		return nil
 	}
 	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=remote.origin.url",

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/container"
+	"github.com/mongoose-ffi/mongoose-ffi/build/git"
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
@@ -37,17 +37,15 @@ func docker(ctx context.Context, cfg *config.Config, imageFor func(string) (*con
 	if err != nil {
 		return nil, nil, err
 	}
-	rev := strings.TrimSpace(gitOut(ctx, "rev-parse", "HEAD"))
-	ver := strings.TrimSpace(gitOut(ctx, "describe", "--tags", "--always", "--dirty"))
-	return e, img, e.Build(ctx, ".", img, ver, rev)
-}
-
-func gitOut(ctx context.Context, args ...string) string {
-	out, err := exec.CommandContext(ctx, "git", args...).Output()
+	rev, err := git.Run(ctx, "", "rev-parse", "HEAD")
 	if err != nil {
-		return "unknown"
+		rev = "unknown"
 	}
-	return string(out)
+	ver, err := git.Run(ctx, "", "describe", "--tags", "--always", "--dirty")
+	if err != nil {
+		ver = "unknown"
+	}
+	return e, img, e.Build(ctx, ".", img, ver, rev)
 }
 
 // DockerBase makes sure the Dockerfile's base image exists locally.
