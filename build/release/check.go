@@ -5,7 +5,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"debug/elf"
 	"debug/macho"
@@ -149,30 +148,10 @@ func readArchive(p string) (map[string][]byte, error) {
 		}
 		return files, nil
 	}
-	f, err := os.Open(p)
-	if err != nil {
+	if err := eachTarGz(p, func(h *tar.Header, r io.Reader) error { return add(h.Name, r) }); err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return files, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if err := add(h.Name, tr); err != nil {
-				return nil, err
-			}
-		}
-	}
+	return files, nil
 }
 
 func checkArchive(t target.Target, files map[string][]byte, sbom []byte, bom *cdx.BOM, license []byte) error {

@@ -2,10 +2,10 @@ package release
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -167,30 +167,54 @@ func CheckStaged(root, version string) error {
 
 // fromTarGz reads one file from a .tar.gz, wherever its top directory is.
 func fromTarGz(archive, name string) ([]byte, error) {
+	var found []byte
+	err := eachTarGz(archive, func(h *tar.Header, r io.Reader) error {
+		if _, rel, _ := strings.Cut(h.Name, "/"); rel != name {
+			return nil
+		}
+		var err error
+		if found, err = io.ReadAll(r); err != nil {
+			return fmt.Errorf("%s: %w", archive, err)
+		}
+		return errFound
+	})
+	if errors.Is(err, errFound) {
+		return found, nil
+	}
+	if err == nil {
+		err = fmt.Errorf("%s holds no %s", archive, name)
+	}
+	return nil, err
+}
+
+// errFound ends an eachTarGz walk early.
+var errFound = errors.New("found")
+
+// eachTarGz calls fn with each regular file of a .tar.gz, in order, until
+// fn returns an error, which it returns.
+func eachTarGz(archive string, fn func(h *tar.Header, r io.Reader) error) error {
 	f, err := os.Open(archive)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	gz, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", archive, err)
+		return fmt.Errorf("%s: %w", archive, err)
 	}
 	tr := tar.NewReader(gz)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return nil, fmt.Errorf("%s holds no %s", archive, name)
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", archive, err)
+			return fmt.Errorf("%s: %w", archive, err)
 		}
-		if _, rel, _ := strings.Cut(h.Name, "/"); rel == name && h.Typeflag == tar.TypeReg {
-			var b bytes.Buffer
-			if _, err := io.Copy(&b, tr); err != nil {
-				return nil, fmt.Errorf("%s: %w", archive, err)
+		if h.Typeflag == tar.TypeReg {
+			if err := fn(h, tr); err != nil {
+				return err
 			}
-			return b.Bytes(), nil
 		}
 	}
 }
