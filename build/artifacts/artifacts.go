@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/download"
 	"github.com/mongoose-ffi/mongoose-ffi/build/git"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
@@ -299,28 +300,13 @@ func (o *Options) fetch(ctx context.Context, url, dest string) error {
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Minute}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
+	err := download.Get(ctx, c, url, dest, maxZip, nil)
+	var se *download.StatusError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%s from the artifact's download URL (signed URLs last a minute: run again)", se.Status)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s from the artifact's download URL (signed URLs last a minute: run again)", resp.Status)
-	}
-	f, err := os.Create(dest)
-	if err != nil {
-		return err
-	}
-	n, err := io.Copy(f, io.LimitReader(resp.Body, maxZip+1))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && n > maxZip {
-		err = fmt.Errorf("larger than %d MB: not what CI uploads", maxZip>>20)
+	if errors.Is(err, download.ErrTooLarge) {
+		return fmt.Errorf("%w: not what CI uploads", err)
 	}
 	return err
 }

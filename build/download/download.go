@@ -4,6 +4,7 @@ package download
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,33 +24,55 @@ var Client = &http.Client{Transport: &http.Transport{
 // progressEvery is how often a progress line is printed for big files.
 const progressEvery = 2 * time.Second
 
-// File downloads url into dest (created through a temp file and a rename).
-// Progress lines go to log when the body is large or slow.
+// File downloads url into dest (created through a temp file and a rename)
+// with Client. Progress lines go to log when the body is large or slow.
 func File(ctx context.Context, url, dest string, log io.Writer) error {
+	return Get(ctx, Client, url, dest, 0, log)
+}
+
+// ErrTooLarge is matched by Get's error when the body passed its bound.
+var ErrTooLarge = errors.New("larger than the bound")
+
+// StatusError is a response other than 200 OK.
+type StatusError struct{ URL, Status string }
+
+func (e *StatusError) Error() string { return "GET " + e.URL + ": " + e.Status }
+
+// Get downloads url into dest with c, through a temp file and a rename: a
+// failed download leaves no dest. A body over max bytes (if max > 0) fails.
+// Progress lines go to log (nil: none) when the body is large or slow.
+func Get(ctx context.Context, c *http.Client, url, dest string, max int64, log io.Writer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := Client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
+		return &StatusError{URL: url, Status: resp.Status}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".part-")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
+	var body io.Reader = resp.Body
+	if max > 0 {
+		body = io.LimitReader(body, max+1)
+	}
 	p := &progress{w: log, name: filepath.Base(dest), total: resp.ContentLength, start: time.Now(), last: time.Now()}
-	n, err := io.Copy(tmp, io.TeeReader(resp.Body, p))
+	n, err := io.Copy(tmp, io.TeeReader(body, p))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("GET %s: %w after %d bytes", url, err, n)
+	}
+	if max > 0 && n > max {
+		return fmt.Errorf("GET %s: %w (%d MB)", url, ErrTooLarge, max>>20)
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		return fmt.Errorf("GET %s: truncated body: got %d of %d bytes", url, n, resp.ContentLength)
