@@ -3,6 +3,7 @@ package download
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,5 +50,25 @@ func TestFile(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("failed downloads left files behind: %v", ents)
+	}
+}
+
+// TestGetBoundsTheBody: a body past the bound fails, matching ErrTooLarge,
+// and leaves no file.
+func TestGetBoundsTheBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 2<<20))
+	}))
+	defer srv.Close()
+	dest := filepath.Join(t.TempDir(), "big")
+	err := Get(context.Background(), srv.Client(), srv.URL, dest, 1<<20, nil)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("2 MB against a 1 MB bound: %v", err)
+	}
+	if _, serr := os.Stat(dest); serr == nil {
+		t.Error("a refused download left its file")
+	}
+	if err := Get(context.Background(), srv.Client(), srv.URL, dest, 4<<20, nil); err != nil {
+		t.Errorf("within the bound: %v", err)
 	}
 }
