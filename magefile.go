@@ -31,7 +31,7 @@ func Zig(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Zig{}) }
 func Openssl(ctx context.Context) error { return pipeline.Run(ctx, pipeline.OpenSSL{}) }
 
 // Build builds the mongoose library for every selected target into out/<os>_<arch>/.
-func Build(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Library{}) }
+func Build(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Build{}) }
 
 // Verify checks the built libraries: format, exports, no OpenSSL symbols, only system imports.
 func Verify(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Verify{}) }
@@ -51,7 +51,7 @@ func Test(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Test{})
 // Release runs sources, openssl, build, verify and test, then GoReleaser: a
 // snapshot into dist/, or on a clean vX.Y.Z tag with GITHUB_TOKEN a published
 // release and the binding/vX.Y.Z tag.
-func Release(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Package{}) }
+func Release(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Release{}) }
 
 // Bench measures HTTP, WebSocket and TLS handshake rates: C on the library, the Go and Lua bindings, net/http.
 func Bench(ctx context.Context) error { return pipeline.Run(ctx, pipeline.Bench{}) }

@@ -89,12 +89,12 @@ func (OpenSSL) Run(ctx context.Context, s *State) error {
 	return nil
 }
 
-// Library builds the mongoose library for each target into out/.
-type Library struct{}
+// Build builds the mongoose library for each target into out/.
+type Build struct{}
 
-func (Library) String() string { return "library" }
+func (Build) String() string { return "build" }
 
-func (Library) Run(ctx context.Context, s *State) error {
+func (Build) Run(ctx context.Context, s *State) error {
 	if err := errors.Join(need(Sources{}, s.MongooseSrc != ""), need(Zig{}, s.Zig != nil)); err != nil {
 		return err
 	}

@@ -43,13 +43,13 @@ var Stages = []Stage{
 	Sources{},      // obtain and verify the pinned mongoose and OpenSSL sources
 	Zig{},          // find or install the pinned zig
 	OpenSSL{},      // static OpenSSL per target
-	Library{},      // the mongoose library per target, installed into out/
+	Build{},      // the mongoose library per target, installed into out/
 	Prebuilt{},     // or, instead of building, out/'s libraries checked against the pins
 	Verify{},       // check out/'s libraries
 	LuaJIT{},       // a luajit for targets with no LuaJIT package, for their native tests
 	Lint{},         // gofmt, go vet, staticcheck, actionlint
 	Test{},         // every module's tests, short fuzzing, then other targets' under emulators
-	Package{},      // a release only: GoReleaser's archives, SBOM and checksums in dist/
+	Release{},      // a release only: GoReleaser's archives, SBOM and checksums in dist/
 	Bench{},        // throughput of C, the Go and Lua bindings and net/http; TLS handshakes
 	Reproducible{}, // two fresh builds compared byte for byte
 }
@@ -58,10 +58,10 @@ var Stages = []Stage{
 // first. A need is always earlier in Stages (pipeline_test.go checks).
 var Needs = map[Stage][]Stage{
 	OpenSSL{}:      {Sources{}, Zig{}},
-	Library{}:      {Sources{}, Zig{}, OpenSSL{}},
+	Build{}:      {Sources{}, Zig{}, OpenSSL{}},
 	LuaJIT{}:       {Zig{}},
 	Test{}:         {Prebuilt{}, Lint{}},
-	Package{}:      {Preflight{}, Sources{}, Library{}, Verify{}, Test{}},
+	Release{}:      {Preflight{}, Sources{}, Build{}, Verify{}, Test{}},
 	Reproducible{}: {Sources{}, Zig{}},
 }
 
@@ -89,7 +89,7 @@ func Plan(stage Stage) []Stage {
 }
 
 // buildStages are the stages that make a library: Sources up to Library.
-var buildStages = Stages[slices.Index(Stages, Stage(Sources{})) : slices.Index(Stages, Stage(Library{}))+1]
+var buildStages = Stages[slices.Index(Stages, Stage(Sources{})) : slices.Index(Stages, Stage(Build{}))+1]
 
 // Stage is one step of the pipeline.
 type Stage interface {

@@ -97,7 +97,7 @@ func TestStagesRunOnceInDeclaredOrder(t *testing.T) {
 		}
 		names[st.String()] = true
 	}
-	if last := buildStages[len(buildStages)-1]; last != Stage(Library{}) || buildStages[0] != Stage(Sources{}) {
+	if last := buildStages[len(buildStages)-1]; last != Stage(Build{}) || buildStages[0] != Stage(Sources{}) {
 		t.Errorf("build stages = %v, want sources ... library", buildStages)
 	}
 
@@ -130,7 +130,7 @@ func TestStagesRunOnceInDeclaredOrder(t *testing.T) {
 func TestStageSaysWhichEarlierStageIsMissing(t *testing.T) {
 	linux, _ := target.Lookup("linux/amd64")
 	s := &State{Out: io.Discard, Targets: []target.Target{linux}, done: map[string]bool{}}
-	err := s.Run(context.Background(), Library{})
+	err := s.Run(context.Background(), Build{})
 	if err == nil || !strings.Contains(err.Error(), "needs the sources stage") || !strings.Contains(err.Error(), "needs the zig stage") {
 		t.Errorf("library without sources and zig: %v", err)
 	}
@@ -171,9 +171,9 @@ func TestNeedsAreEarlierStages(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	for st, want := range map[Stage]string{
-		Package{}: "preflight sources zig openssl library prebuilt verify lint test package",
+		Release{}: "preflight sources zig openssl build prebuilt verify lint test release",
 		Test{}:    "prebuilt lint test",
-		Library{}: "sources zig openssl library",
+		Build{}: "sources zig openssl build",
 		Verify{}:  "verify",
 	} {
 		if got := names(Plan(st)); got != want {

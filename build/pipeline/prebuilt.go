@@ -56,7 +56,7 @@ type PrebuiltState struct {
 func (p *PrebuiltState) On() bool { return p.Why != "" }
 
 // prebuiltLibrary checks out/<t>/'s library (once) and puts it in
-// s.Libraries, as the Library stage would have.
+// s.Libraries, as the Build stage would have.
 func (s *State) prebuiltLibrary(t target.Target) (*prebuilt.Library, error) {
 	if lib, ok := s.Prebuilt.Libraries[t]; ok {
 		return lib, nil

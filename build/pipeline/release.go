@@ -31,20 +31,20 @@ type ReleasePlan struct {
 	Commit   release.Commit
 }
 
-// Package runs GoReleaser over out/'s libraries, with the licence texts
+// Release runs GoReleaser over out/'s libraries, with the licence texts
 // and SBOM taken from the sources and pins the Sources stage verified, then
 // checks dist/ and, on a publish, tags the Go binding.
-type Package struct{}
+type Release struct{}
 
-func (Package) String() string { return "package" }
+func (Release) String() string { return "release" }
 
-func (Package) Run(ctx context.Context, s *State) error {
+func (Release) Run(ctx context.Context, s *State) error {
 	if err := errors.Join(need(Preflight{}, s.Release != nil), need(Sources{}, s.MongooseSrc != "")); err != nil {
 		return err
 	}
 	for _, t := range target.All() {
 		if _, ok := s.Libraries[t]; !ok {
-			return fmt.Errorf("%s: %w", t, need(Library{}, false))
+			return fmt.Errorf("%s: %w", t, need(Build{}, false))
 		}
 	}
 	in := release.Inputs{MongoosePin: s.MongoosePin, OpenSSLPin: s.OpenSSLPin,
