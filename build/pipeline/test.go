@@ -13,6 +13,7 @@ import (
 	binding "github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
+	"github.com/mongoose-ffi/mongoose-ffi/build/lint"
 	"github.com/mongoose-ffi/mongoose-ffi/build/luajit"
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
@@ -28,10 +29,10 @@ type Lint struct{}
 func (Lint) String() string { return "lint" }
 
 func (Lint) Run(ctx context.Context, s *State) error {
-	if err := testrun.Lint(ctx, s.Out); err != nil {
+	if err := lint.Go(ctx, s.Out); err != nil {
 		return err
 	}
-	return testrun.LintWorkflows(ctx, s.Out, ".")
+	return lint.Workflows(ctx, s.Out, ".")
 }
 
 // Test runs every test of every module, including the integration tests

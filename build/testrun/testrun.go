@@ -1,5 +1,5 @@
-// Package testrun runs the kit's tests: lint, every Go module's tests, and
-// the glue tests of other targets under the emulator their target row names.
+// Package testrun runs the kit's tests: every Go module's tests, and the
+// glue tests of other targets under the emulator their target row names.
 package testrun
 
 import (
@@ -37,34 +37,6 @@ func Go(ctx context.Context, out io.Writer, dir string, env []string, args ...st
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go %v: %w", args, err)
-	}
-	return nil
-}
-
-// Lint runs gofmt, go vet and staticcheck over every module.
-func Lint(ctx context.Context, out io.Writer) error {
-	fmtOut, err := exec.CommandContext(ctx, "gofmt", "-l", ".").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("gofmt: %w\n%s", err, fmtOut)
-	}
-	if len(fmtOut) > 0 {
-		return fmt.Errorf("gofmt would change these files (run gofmt -w):\n%s", fmtOut)
-	}
-	// The binding keeps its go.mod free of tools: run the kit's pinned
-	// staticcheck binary in each module.
-	sc, err := exec.CommandContext(ctx, "go", "tool", "-n", "staticcheck").Output()
-	if err != nil {
-		return fmt.Errorf("building staticcheck: %w", err)
-	}
-	for _, m := range Modules {
-		if err := Go(ctx, out, m, nil, "vet", "./..."); err != nil {
-			return err
-		}
-		cmd := exec.CommandContext(ctx, strings.TrimSpace(string(sc)), "./...")
-		cmd.Dir, cmd.Stdout, cmd.Stderr = m, out, out
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("staticcheck in %s: %w", m, err)
-		}
 	}
 	return nil
 }

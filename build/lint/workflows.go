@@ -1,4 +1,4 @@
-package testrun
+package lint
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 // WorkflowDir holds the GitHub Actions workflows actionlint checks.
 const WorkflowDir = ".github/workflows"
 
-// LintWorkflows runs the pinned actionlint (a go.mod tool) on every workflow
+// Workflows runs the pinned actionlint (a go.mod tool) on every workflow
 // under root. actionlint shellchecks run: scripts itself when shellcheck is
 // on PATH; without it that part is skipped, so say so.
-func LintWorkflows(ctx context.Context, out io.Writer, root string) error {
+func Workflows(ctx context.Context, out io.Writer, root string) error {
 	files, err := filepath.Glob(filepath.Join(root, WorkflowDir, "*.y*ml"))
 	if err != nil || len(files) == 0 {
 		return err

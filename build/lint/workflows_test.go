@@ -1,4 +1,4 @@
-package testrun
+package lint
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
 
-// LintWorkflows fails on a workflow actionlint rejects (a retired runner
+// LintWorkflows: Workflows fails on a workflow actionlint rejects (a retired runner
 // label, a script shellcheck flags) and passes on the repository's own.
 func TestLintWorkflows(t *testing.T) {
 	if testing.Short() {
@@ -26,12 +26,12 @@ jobs:
       - run: echo $1
 `), 0o644)
 	var out strings.Builder
-	err := LintWorkflows(context.Background(), &out, bad)
+	err := Workflows(context.Background(), &out, bad)
 	if err == nil || !strings.Contains(err.Error(), "actionlint") || !strings.Contains(out.String(), "macos-13") {
 		t.Errorf("err = %v, output %q; want actionlint to reject the workflow's runner", err, out.String())
 	}
 	out.Reset()
-	if err := LintWorkflows(context.Background(), &out, filepath.Join("..", "..")); err != nil {
+	if err := Workflows(context.Background(), &out, filepath.Join("..", "..")); err != nil {
 		t.Errorf("the repository's workflows: %v\n%s", err, out.String())
 	}
 }
