@@ -43,7 +43,7 @@ var Stages = []Stage{
 	Sources{},      // obtain and verify the pinned mongoose and OpenSSL sources
 	Zig{},          // find or install the pinned zig
 	OpenSSL{},      // static OpenSSL per target
-	Build{},      // the mongoose library per target, installed into out/
+	Build{},        // the mongoose library per target, installed into out/
 	Prebuilt{},     // or, instead of building, out/'s libraries checked against the pins
 	Verify{},       // check out/'s libraries
 	LuaJIT{},       // a luajit for targets with no LuaJIT package, for their native tests
@@ -58,7 +58,7 @@ var Stages = []Stage{
 // first. A need is always earlier in Stages (pipeline_test.go checks).
 var Needs = map[Stage][]Stage{
 	OpenSSL{}:      {Sources{}, Zig{}},
-	Build{}:      {Sources{}, Zig{}, OpenSSL{}},
+	Build{}:        {Sources{}, Zig{}, OpenSSL{}},
 	LuaJIT{}:       {Zig{}},
 	Test{}:         {Prebuilt{}, Lint{}},
 	Release{}:      {Preflight{}, Sources{}, Build{}, Verify{}, Test{}},

@@ -173,7 +173,7 @@ func TestNeedsAreEarlierStages(t *testing.T) {
 	for st, want := range map[Stage]string{
 		Release{}: "preflight sources zig openssl build prebuilt verify lint test release",
 		Test{}:    "prebuilt lint test",
-		Build{}: "sources zig openssl build",
+		Build{}:   "sources zig openssl build",
 		Verify{}:  "verify",
 	} {
 		if got := names(Plan(st)); got != want {
