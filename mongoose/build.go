@@ -14,10 +14,10 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
 	"github.com/mongoose-ffi/mongoose-ffi/build/cdefs"
+	"github.com/mongoose-ffi/mongoose-ffi/build/command"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/objfile"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
-	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/verify"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
@@ -122,7 +122,7 @@ type builder struct {
 // run runs one step in the work directory, logging to build.log there, with
 // the same progress and heartbeat as every other long step.
 func (b *builder) run(what string, args ...string) error {
-	return step.Run(b.ctx, b.cfg.Out, step.Cmd{Label: fmt.Sprintf("mongoose %s: %s", b.t, what),
+	return command.Run(b.ctx, b.cfg.Out, command.Cmd{Label: fmt.Sprintf("mongoose %s: %s", b.t, what),
 		Dir: b.work, Env: b.z.Env(b.cfg.Cache), Log: filepath.Join(b.work, "build.log"), Args: args})
 }
 

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
+	"github.com/mongoose-ffi/mongoose-ffi/build/command"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/objfile"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
-	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 )
@@ -110,7 +110,7 @@ func buildOne(ctx context.Context, cfg *config.Config, z *zig.Zig, srcDir string
 	)
 	label := func(s string) string { return fmt.Sprintf("openssl %s: %s", t, s) }
 	run := func(what string, args ...string) error {
-		return step.Run(ctx, cfg.Out, step.Cmd{Label: label(what), Dir: work, Env: env, Log: logPath, Args: args})
+		return command.Run(ctx, cfg.Out, command.Cmd{Label: label(what), Dir: work, Env: env, Log: logPath, Args: args})
 	}
 	err := cache.Publish(r.Dir, func(tmp string) error {
 		configure := append([]string{"perl", filepath.Join(srcDir, "Configure"), t.OpenSSL,

@@ -18,8 +18,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/command"
 	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
-	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 )
 
@@ -129,7 +129,7 @@ func (e *Engine) debootstrap(ctx context.Context) error {
 	boot := exec.CommandContext(ctx, db, "--variant=minbase", suite, dir, mirror)
 	boot.Stdout, boot.Stderr = &log, &log
 	if err := boot.Run(); err != nil {
-		return fmt.Errorf("debootstrap: %w\n%s", err, step.LastLines(log.String(), 20))
+		return fmt.Errorf("debootstrap: %w\n%s", err, command.LastLines(log.String(), 20))
 	}
 	tar := exec.CommandContext(ctx, "tar", "-C", dir, "-c", ".")
 	imp := e.cmd(ctx, "import", "-", Base)

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mongoose-ffi/mongoose-ffi/build/step"
+	"github.com/mongoose-ffi/mongoose-ffi/build/command"
 )
 
 // Suite is the Debian release whose source packages the kit fetches.
@@ -61,7 +61,7 @@ func SourceFiles(ctx context.Context, dir, pkg, orig string) error {
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return out, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, step.LastLines(string(out), 6))
+			return out, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, command.LastLines(string(out), 6))
 		}
 		return out, nil
 	}

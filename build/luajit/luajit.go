@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/cache"
+	"github.com/mongoose-ffi/mongoose-ffi/build/command"
 	"github.com/mongoose-ffi/mongoose-ffi/build/debian"
 	"github.com/mongoose-ffi/mongoose-ffi/build/source"
-	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/build/zig"
 )
@@ -79,12 +79,12 @@ func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, lo
 			}
 			env := z.Env(cacheDir)
 			// Go's archive packages have no xz: tar does it.
-			if err := step.Run(ctx, io.Discard, step.Cmd{Label: "luajit " + t.String() + ": unpack", Dir: work, Env: env,
+			if err := command.Run(ctx, io.Discard, command.Cmd{Label: "luajit " + t.String() + ": unpack", Dir: work, Env: env,
 				Log: filepath.Join(work, "build.log"), Args: []string{"tar", "-xJf", filepath.Join(src, pin.Files[0].Name), "--strip-components=1"}}); err != nil {
 				return err
 			}
 			// zig must be on PATH as "zig": the make variables hold commands.
-			if err := step.Run(ctx, io.Discard, step.Cmd{Label: "luajit " + t.String() + ": make", Dir: work, Env: env,
+			if err := command.Run(ctx, io.Discard, command.Cmd{Label: "luajit " + t.String() + ": make", Dir: work, Env: env,
 				Log: filepath.Join(work, "build.log"), Args: []string{"make", "-C", "src", "HOST_CC=zig cc", "CC=zig cc -target " + t.Zig,
 					"TARGET_SYS=" + sys, "TARGET_AR=zig ar rcus", "TARGET_STRIP=true", "BUILDMODE=static"}}); err != nil {
 				return err

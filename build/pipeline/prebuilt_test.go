@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/command"
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
-	"github.com/mongoose-ffi/mongoose-ffi/build/step"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 	"github.com/mongoose-ffi/mongoose-ffi/mongoose"
 )
@@ -98,7 +98,7 @@ func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 		}
 		return err
 	})
-	t.Logf("tested %s (sha256 %s) with no zig, OpenSSL or mongoose source; the run ended:\n%s", lib.Path, lib.SHA256, step.LastLines(log, 12))
+	t.Logf("tested %s (sha256 %s) with no zig, OpenSSL or mongoose source; the run ended:\n%s", lib.Path, lib.SHA256, command.LastLines(log, 12))
 }
 
 // lookIn finds an executable named tool in the directories of path.

@@ -35,7 +35,7 @@ func TestCrossUsesAFreshDirectoryPerRun(t *testing.T) {
 	facts.Emulator = target.Emulator{Runner: []string{emu}}
 	host.Facts = &facts
 	saved := crossSuites
-	crossSuites = []suite{{"step", ".", "./build/step", ""}} // small and quick to build
+	crossSuites = []suite{{"command", ".", "./build/command", ""}} // small and quick to build
 	defer func() { crossSuites = saved }()
 	t.Chdir(filepath.Join("..", ".."))
 	skipLog := filepath.Join(t.TempDir(), "skips.tsv")

@@ -1,6 +1,6 @@
-// Package step runs the long external commands of a build (Configure, make,
+// Package command runs the long external commands of a build (Configure, make,
 // the linker) with their output in a log file and a heartbeat on the console.
-package step
+package command
 
 import (
 	"context"
@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// Heartbeat is how often a still-running step says so.
+// Heartbeat is how often a still-running command says so.
 var Heartbeat = 30 * time.Second
 
-// Cmd is one command of a step.
+// Cmd is one logged command.
 type Cmd struct {
 	Label string   // e.g. "openssl linux/amd64: make"
 	Dir   string   // working directory
