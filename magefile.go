@@ -9,13 +9,14 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/mongoose-ffi/mongoose-ffi/build/artifacts"
+	"github.com/mongoose-ffi/mongoose-ffi/build/container"
 	"github.com/mongoose-ffi/mongoose-ffi/build/fuzz"
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 	"github.com/mongoose-ffi/mongoose-ffi/build/settings"
 	"github.com/mongoose-ffi/mongoose-ffi/build/soak"
-	"github.com/mongoose-ffi/mongoose-ffi/build/tasks"
 )
 
 // The pipeline's stages, in build/pipeline.Stages' order. Each target runs
@@ -69,31 +70,31 @@ func Soak(ctx context.Context) error { return soak.Main(ctx) }
 type Docker mg.Namespace
 
 // Base makes the Dockerfile's base image exist: present, pulled, or made with debootstrap.
-func (Docker) Base(ctx context.Context) error { return tasks.DockerBase(ctx) }
+func (Docker) Base(ctx context.Context) error { return container.MageBase(ctx) }
 
 // Image builds the toolchain image, tagged by a hash of what defines it.
-func (Docker) Image(ctx context.Context) error { return tasks.DockerImage(ctx) }
+func (Docker) Image(ctx context.Context) error { return container.MageImage(ctx) }
 
 // Run runs the mage targets in MONGOOSE_FFI_DOCKER_ARGS inside the image.
-func (Docker) Run(ctx context.Context) error { return tasks.DockerRun(ctx) }
+func (Docker) Run(ctx context.Context) error { return container.MageRun(ctx) }
 
 // Build builds and verifies the libraries inside the image.
-func (Docker) Build(ctx context.Context) error { return tasks.DockerTargets(ctx, "build", "verify") }
+func (Docker) Build(ctx context.Context) error { return container.MageTargets(ctx, "build", "verify") }
 
 // Test runs every test inside the image, Windows under Wine and arm64 under QEMU included.
-func (Docker) Test(ctx context.Context) error { return tasks.DockerTargets(ctx, "test") }
+func (Docker) Test(ctx context.Context) error { return container.MageTargets(ctx, "test") }
 
 // Release runs `release` inside the image, with the commit and version read on the host.
-func (Docker) Release(ctx context.Context) error { return release.Docker(ctx, tasks.DockerTargets) }
+func (Docker) Release(ctx context.Context) error { return release.Docker(ctx, container.MageTargets) }
 
 // Bare runs MONGOOSE_FFI_PREBUILT=1 test on out/'s library in a bare runner's stand-in: without CI, with CI=true, after peers:install.
-func (Docker) Bare(ctx context.Context) error { return tasks.DockerBare(ctx) }
+func (Docker) Bare(ctx context.Context) error { return container.MageBare(ctx) }
 
 // Artifacts fetches what CI built (GitHub Actions artifacts of ci.yml).
 type Artifacts mg.Namespace
 
 // Download fetches the current branch's latest successful CI libraries (MONGOOSE_FFI_RUN picks a run) into out/, verified.
-func (Artifacts) Download(ctx context.Context) error { return tasks.ArtifactsDownload(ctx) }
+func (Artifacts) Download(ctx context.Context) error { return artifacts.Main(ctx) }
 
 // Env prints every environment variable the kit reads, with its value (or default) and meaning.
 func Env() error { return settings.Main() }

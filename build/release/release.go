@@ -210,7 +210,7 @@ func noRemote(ctx context.Context, dir string) []string {
 }
 
 // Docker runs `go tool mage release` in the toolchain image through run
-// (tasks.DockerTargets). The host reads the checkout and decides first, so a
+// (container.MageTargets). The host reads the checkout and decides first, so a
 // refusal comes before the image is built, and passes the commit and the
 // version in: git cannot read a worktree's history from inside the mount.
 func Docker(ctx context.Context, run func(context.Context, ...string) error) error {

@@ -1,6 +1,7 @@
-// Package tasks holds the container targets, which run the pipeline's mage
-// targets inside the toolchain image; the pipeline itself is build/pipeline.
-package tasks
+package container
+
+// The docker: mage targets: the pipeline's targets inside the toolchain
+// image, and the prebuilt test in the bare runner's stand-in.
 
 import (
 	"bytes"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
-	"github.com/mongoose-ffi/mongoose-ffi/build/container"
 	"github.com/mongoose-ffi/mongoose-ffi/build/git"
 	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
@@ -27,9 +27,9 @@ import (
 )
 
 // docker prepares the engine and the image imageFor describes (the
-// toolchain's, container.ImageFor) for the checkout in the current directory.
-func docker(ctx context.Context, cfg *config.Config, imageFor func(string) (*container.Image, error)) (*container.Engine, *container.Image, error) {
-	e, err := container.Detect(ctx, cfg.Out)
+// toolchain's, ImageFor) for the checkout in the current directory.
+func docker(ctx context.Context, cfg *config.Config, imageFor func(string) (*Image, error)) (*Engine, *Image, error) {
+	e, err := Detect(ctx, cfg.Out)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,73 +48,73 @@ func docker(ctx context.Context, cfg *config.Config, imageFor func(string) (*con
 	return e, img, e.Build(ctx, ".", img, ver, rev)
 }
 
-// DockerBase makes sure the Dockerfile's base image exists locally.
-func DockerBase(ctx context.Context) error {
+// MageBase makes sure the Dockerfile's base image exists locally.
+func MageBase(ctx context.Context) error {
 	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
 	}
-	e, err := container.Detect(ctx, cfg.Out)
+	e, err := Detect(ctx, cfg.Out)
 	if err != nil {
 		return err
 	}
 	return e.EnsureBase(ctx)
 }
 
-// DockerImage builds the toolchain image if its definition changed.
-func DockerImage(ctx context.Context) error {
+// MageImage builds the toolchain image if its definition changed.
+func MageImage(ctx context.Context) error {
 	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
 	}
-	_, _, err = docker(ctx, cfg, container.ImageFor)
+	_, _, err = docker(ctx, cfg, ImageFor)
 	return err
 }
 
-// DockerRun runs the mage targets in $MONGOOSE_FFI_DOCKER_ARGS in the image.
-func DockerRun(ctx context.Context) error {
-	targets := strings.Fields(os.Getenv(container.ArgsEnv))
+// MageRun runs the mage targets in $MONGOOSE_FFI_DOCKER_ARGS in the image.
+func MageRun(ctx context.Context) error {
+	targets := strings.Fields(os.Getenv(ArgsEnv))
 	if len(targets) == 0 {
-		return fmt.Errorf("%s is empty: name the mage targets to run, e.g. %s=\"build verify\"", container.ArgsEnv, container.ArgsEnv)
+		return fmt.Errorf("%s is empty: name the mage targets to run, e.g. %s=\"build verify\"", ArgsEnv, ArgsEnv)
 	}
-	return DockerTargets(ctx, targets...)
+	return MageTargets(ctx, targets...)
 }
 
 // settings are what of the host the container sees: the selection and job
 // count, prebuilt mode, CI (a missing test peer fails there too), the release's commit, version and token (for
 // docker:release only, so read at run time), and the local copies of the sources (for offline
 // use), read-only.
-func settings() container.Settings {
-	return container.Settings{
+func settings() Settings {
+	return Settings{
 		Pass:  append([]string{config.TargetsEnv, config.JobsEnv, prebuilt.Env, peer.CIEnv}, release.ContainerEnv()...),
 		Local: []string{mongoose.LocalEnv, openssl.LocalEnv},
 	}
 }
 
-// DockerTargets runs mage targets in the image, with the repository, the
+// MageTargets runs mage targets in the image, with the repository, the
 // kit's cache and Go's caches mounted.
-func DockerTargets(ctx context.Context, targets ...string) error {
+func MageTargets(ctx context.Context, targets ...string) error {
 	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
 	}
-	e, img, err := docker(ctx, cfg, container.ImageFor)
+	e, img, err := docker(ctx, cfg, ImageFor)
 	if err != nil {
 		return err
 	}
-	m, env, err := container.MountsFor(ctx, ".", cfg.Cache, settings())
+	m, env, err := MountsFor(ctx, ".", cfg.Cache, settings())
 	if err != nil {
 		return err
 	}
 	return e.Run(ctx, img, m, env, targets...)
 }
 
-// DockerBare runs the prebuilt test on out/<host>/'s library in the bare
+// MageBare runs the prebuilt test on out/<host>/'s library in the bare
 // image, a stand-in for a fresh CI runner, in each of
-// container.BareScenarios, printing each run's output and wall time; it
+// BareScenarios, printing each run's output and wall time; it
 // fails naming every scenario whose exit status or output was not as
 // expected.
-func DockerBare(ctx context.Context) error {
+func MageBare(ctx context.Context) error {
 	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func DockerBare(ctx context.Context) error {
 		return fmt.Errorf("docker:bare tests the library in out/%s: %w; run go tool mage build (or test) first", host.Dir(), err)
 	}
 	start := time.Now()
-	e, img, err := docker(ctx, cfg, container.BareImageFor)
+	e, img, err := docker(ctx, cfg, BareImageFor)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func DockerBare(ctx context.Context) error {
 	env := []string{prebuilt.Env + "=1", config.TargetsEnv + "=" + host.String()}
 	var failed []error
 	var times []string
-	for _, s := range container.BareScenarios() {
+	for _, s := range BareScenarios() {
 		fmt.Fprintf(cfg.Out, "docker:bare: %s: %s %s\n", s.Name, strings.Join(append(slices.Clone(env), s.Env...), " "), s.Script)
 		var out bytes.Buffer
 		start := time.Now()

@@ -1,26 +1,25 @@
-package tasks
+package artifacts
 
 import (
 	"context"
 	"fmt"
 	"os"
 
-	"github.com/mongoose-ffi/mongoose-ffi/build/artifacts"
 	"github.com/mongoose-ffi/mongoose-ffi/build/config"
 	"github.com/mongoose-ffi/mongoose-ffi/build/pipeline"
 	"github.com/mongoose-ffi/mongoose-ffi/build/prebuilt"
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
-// ArtifactsDownload fetches the libraries of the current branch's latest
+// Main fetches the libraries of the current branch's latest
 // successful CI run (or MONGOOSE_FFI_RUN's) into out/, verified: the
 // host's target, or those in MONGOOSE_FFI_TARGETS.
-func ArtifactsDownload(ctx context.Context) error {
+func Main(ctx context.Context) error {
 	cfg, err := pipeline.Config()
 	if err != nil {
 		return err
 	}
-	o, err := artifacts.FromEnv(ctx)
+	o, err := FromEnv(ctx)
 	if err != nil {
 		return err
 	}
@@ -36,7 +35,7 @@ func ArtifactsDownload(ctx context.Context) error {
 		return err
 	}
 	o.Targets, o.OutRoot, o.Log = targets, pipeline.OutDir, cfg.Out
-	rs, err := artifacts.Download(ctx, o)
+	rs, err := Download(ctx, o)
 	if err != nil {
 		return err
 	}

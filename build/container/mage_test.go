@@ -1,16 +1,15 @@
-package tasks
+package container
 
 import (
 	"context"
 	"slices"
 	"testing"
 
-	"github.com/mongoose-ffi/mongoose-ffi/build/container"
 	"github.com/mongoose-ffi/mongoose-ffi/build/release"
 )
 
 // TestReleaseEnvReachesOnlyDockerRelease: the container's environment, as
-// container.MountsFor makes it from settings(), holds the release's facts and
+// MountsFor makes it from settings(), holds the release's facts and
 // the token under docker:release, and never otherwise.
 func TestReleaseEnvReachesOnlyDockerRelease(t *testing.T) {
 	t.Setenv("GITHUB_TOKEN", "secret")
@@ -21,7 +20,7 @@ func TestReleaseEnvReachesOnlyDockerRelease(t *testing.T) {
 			v = "1"
 		}
 		t.Setenv("MONGOOSE_FFI_DOCKER_RELEASE", v)
-		_, env, err := container.MountsFor(context.Background(), t.TempDir(), t.TempDir(), settings())
+		_, env, err := MountsFor(context.Background(), t.TempDir(), t.TempDir(), settings())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package tasks
+package artifacts_test
 
 import (
 	"bytes"
