@@ -148,7 +148,13 @@ func readArchive(p string) (map[string][]byte, error) {
 		}
 		return files, nil
 	}
-	if err := eachTarGz(p, func(h *tar.Header, r io.Reader) error { return add(h.Name, r) }); err != nil {
+	err := source.EachTarGz(p, func(h *tar.Header, r io.Reader) error {
+		if h.Typeflag != tar.TypeReg {
+			return nil
+		}
+		return add(h.Name, r)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return files, nil

@@ -2,7 +2,6 @@ package release
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"context"
 	_ "embed"
 	"errors"
@@ -168,8 +167,8 @@ func CheckStaged(root, version string) error {
 // fromTarGz reads one file from a .tar.gz, wherever its top directory is.
 func fromTarGz(archive, name string) ([]byte, error) {
 	var found []byte
-	err := eachTarGz(archive, func(h *tar.Header, r io.Reader) error {
-		if _, rel, _ := strings.Cut(h.Name, "/"); rel != name {
+	err := source.EachTarGz(archive, func(h *tar.Header, r io.Reader) error {
+		if _, rel, _ := strings.Cut(h.Name, "/"); rel != name || h.Typeflag != tar.TypeReg {
 			return nil
 		}
 		var err error
@@ -187,37 +186,8 @@ func fromTarGz(archive, name string) ([]byte, error) {
 	return nil, err
 }
 
-// errFound ends an eachTarGz walk early.
+// errFound ends a source.EachTarGz walk early.
 var errFound = errors.New("found")
-
-// eachTarGz calls fn with each regular file of a .tar.gz, in order, until
-// fn returns an error, which it returns.
-func eachTarGz(archive string, fn func(h *tar.Header, r io.Reader) error) error {
-	f, err := os.Open(archive)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", archive, err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", archive, err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if err := fn(h, tr); err != nil {
-				return err
-			}
-		}
-	}
-}
 
 // readme is the archive's README for a version. A snapshot has no binding
 // tag of its own: it points at the newest binding.

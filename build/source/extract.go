@@ -16,27 +16,10 @@ import (
 // the archive's single top-level directory.
 func ExtractTarGz(archive, dest string) error {
 	return cache.Publish(dest, func(tmp string) error {
-		f, err := os.Open(archive)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", archive, err)
-		}
-		tr := tar.NewReader(gz)
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", archive, err)
-			}
+		return EachTarGz(archive, func(h *tar.Header, r io.Reader) error {
 			_, rel, _ := strings.Cut(filepath.ToSlash(h.Name), "/")
 			if rel == "" || h.Typeflag == tar.TypeXGlobalHeader {
-				continue
+				return nil
 			}
 			if !filepath.IsLocal(rel) {
 				return fmt.Errorf("%s: unsafe path %q", archive, h.Name)
@@ -44,19 +27,45 @@ func ExtractTarGz(archive, dest string) error {
 			p := filepath.Join(tmp, filepath.FromSlash(rel))
 			switch h.Typeflag {
 			case tar.TypeDir:
-				err = os.MkdirAll(p, 0o755)
+				return os.MkdirAll(p, 0o755)
 			case tar.TypeReg:
-				err = writeEntry(p, tr, h.FileInfo().Mode().Perm())
+				return writeEntry(p, r, h.FileInfo().Mode().Perm())
 			case tar.TypeSymlink:
-				if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
-					err = os.Symlink(h.Linkname, p)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					return err
 				}
+				return os.Symlink(h.Linkname, p)
 			}
-			if err != nil {
-				return err
-			}
-		}
+			return nil
+		})
 	})
+}
+
+// EachTarGz calls fn with each entry of a .tar.gz, in order, until fn
+// returns an error, which it returns.
+func EachTarGz(archive string, fn func(h *tar.Header, r io.Reader) error) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", archive, err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", archive, err)
+		}
+		if err := fn(h, tr); err != nil {
+			return err
+		}
+	}
 }
 
 func writeEntry(p string, r io.Reader, perm os.FileMode) error {
