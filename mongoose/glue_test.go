@@ -292,24 +292,7 @@ func TestWebSocketEcho(t *testing.T) {
 	if resp.Header.Get("X-Test") != "yes" {
 		t.Errorf("upgrade response lacks the extra header: %v", resp.Header)
 	}
-	c.SetReadLimit(1 << 20)
-	bin := make([]byte, 100000)
-	rand.Read(bin)
-	for _, m := range []struct {
-		typ  websocket.MessageType
-		data []byte
-	}{{websocket.MessageText, []byte("hello, mongoose")}, {websocket.MessageBinary, bin}} {
-		if err := c.Write(ctx, m.typ, m.data); err != nil {
-			t.Fatal(err)
-		}
-		typ, data, err := c.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if typ != m.typ || !bytes.Equal(data, m.data) {
-			t.Errorf("echo of a %v message of %d bytes: got %v, %d bytes", m.typ, len(m.data), typ, len(data))
-		}
-	}
+	wsEchoes(ctx, t, c, "hello, mongoose")
 	select {
 	case <-opened:
 	default:
@@ -395,6 +378,30 @@ func libraryUDPEcho(t *testing.T, addr, msg string) string {
 	}
 	t.Fatalf("no UDP reply within 10 s (sent: %v)", sent)
 	return ""
+}
+
+// wsEchoes sends a text message and a 100 kB binary one over c and checks
+// each comes back as sent.
+func wsEchoes(ctx context.Context, t *testing.T, c *websocket.Conn, text string) {
+	t.Helper()
+	c.SetReadLimit(1 << 20)
+	bin := make([]byte, 100000)
+	rand.Read(bin)
+	for _, m := range []struct {
+		typ  websocket.MessageType
+		data []byte
+	}{{websocket.MessageText, []byte(text)}, {websocket.MessageBinary, bin}} {
+		if err := c.Write(ctx, m.typ, m.data); err != nil {
+			t.Fatal(err)
+		}
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != m.typ || !bytes.Equal(data, m.data) {
+			t.Errorf("echo of a %v message of %d bytes: got %v, %d bytes", m.typ, len(m.data), typ, len(data))
+		}
+	}
 }
 
 // pki is a CA and certificates it signed, made for one test.

@@ -262,24 +262,10 @@ func TestLuaServers(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.CloseNow()
-			c.SetReadLimit(1 << 20)
 			if resp.Header.Get("X-Upgraded") != "lua" {
 				t.Errorf("upgrade headers: %v", resp.Header)
 			}
-			bin := make([]byte, 100000)
-			rand.Read(bin)
-			for _, m := range []struct {
-				typ  websocket.MessageType
-				data []byte
-			}{{websocket.MessageText, []byte("hello lua")}, {websocket.MessageBinary, bin}} {
-				if err := c.Write(ctx, m.typ, m.data); err != nil {
-					t.Fatal(err)
-				}
-				typ, got, err := c.Read(ctx)
-				if err != nil || typ != m.typ || !bytes.Equal(got, m.data) {
-					t.Errorf("echo: type %v, %d bytes, %v", typ, len(got), err)
-				}
-			}
+			wsEchoes(ctx, t, c, "hello lua")
 			c.Close(websocket.StatusNormalClosure, "")
 		})
 	}
