@@ -1,29 +1,8 @@
 // mongoose_ffi.c: the FFI glue. mongoose calls our handler; the handler
 // copies each event into a per-manager batch that mg_ffi_poll returns.
-//
-// Build defines (the build passes the same to mongoose.c):
-//   MG_TLS=MG_TLS_CUSTOM MG_ENABLE_IPV6=1, and _CRT_RAND_S on Windows.
-// TLS is ours: mongoose_ffi_tls.c.
-#include "mongoose.h"
-#include "mongoose_ffi.h"
-#include "mongoose_ffi_tls.h"
-
-#include <stddef.h>
-
-#if defined(_WIN32)
-typedef SRWLOCK mg_ffi_lock;
-#define MG_FFI_LOCK_INIT(l) InitializeSRWLock(l)
-#define MG_FFI_LOCK(l) AcquireSRWLockExclusive(l)
-#define MG_FFI_UNLOCK(l) ReleaseSRWLockExclusive(l)
-#define MG_FFI_LOCK_FREE(l) ((void) (l))
-#else
-#include <pthread.h>
-typedef pthread_mutex_t mg_ffi_lock;
-#define MG_FFI_LOCK_INIT(l) pthread_mutex_init((l), NULL)
-#define MG_FFI_LOCK(l) pthread_mutex_lock(l)
-#define MG_FFI_UNLOCK(l) pthread_mutex_unlock(l)
-#define MG_FFI_LOCK_FREE(l) pthread_mutex_destroy(l)
-#endif
+// TLS is ours: mongoose_ffi_tls.c. What the two share (and the build's
+// defines): internal.h.
+#include "internal.h"
 
 #if defined(_WIN32)
 #define MG_FFI_SHUT_WR SD_SEND
@@ -35,14 +14,13 @@ typedef pthread_mutex_t mg_ffi_lock;
 #include <openssl/crypto.h>  // OPENSSL_cleanse
 
 // The layout the header documents; the bindings rely on it.
-#define MG_FFI_CHECK(name, cond) typedef char mg_ffi_check_##name[(cond) ? 1 : -1]
-MG_FFI_CHECK(str, sizeof(struct mg_ffi_str) == 16);
-MG_FFI_CHECK(header, sizeof(struct mg_ffi_header) == 32);
-MG_FFI_CHECK(event, sizeof(struct mg_ffi_event) == 152);
-MG_FFI_CHECK(headers, offsetof(struct mg_ffi_event, headers) == 32);
-MG_FFI_CHECK(method, offsetof(struct mg_ffi_event, method) == 40);
-MG_FFI_CHECK(body, offsetof(struct mg_ffi_event, body) == 104);
-MG_FFI_CHECK(remote, offsetof(struct mg_ffi_event, remote) == 136);
+FFI_STATIC_ASSERT(str, sizeof(struct mg_ffi_str) == 16);
+FFI_STATIC_ASSERT(header, sizeof(struct mg_ffi_header) == 32);
+FFI_STATIC_ASSERT(event, sizeof(struct mg_ffi_event) == 152);
+FFI_STATIC_ASSERT(headers, offsetof(struct mg_ffi_event, headers) == 32);
+FFI_STATIC_ASSERT(method, offsetof(struct mg_ffi_event, method) == 40);
+FFI_STATIC_ASSERT(body, offsetof(struct mg_ffi_event, body) == 104);
+FFI_STATIC_ASSERT(remote, offsetof(struct mg_ffi_event, remote) == 136);
 
 // What a listener or client connection was opened with. Accepted
 // connections share their listener's, so it is reference counted.
@@ -90,7 +68,7 @@ struct wmsg {
 };
 
 struct wqueue {
-  mg_ffi_lock lock;
+  ffi_lock lock;
   struct wmsg *head, *tail;
   size_t bytes;  // payloads plus per-message overhead
   int closed;    // mg_ffi_mgr_free has begun
@@ -111,17 +89,8 @@ struct mg_ffi_mgr {
   char date[48];        // "Date: ...\r\n"
 };
 
-// Buffers grow by doubling; failure marks the batch so that the host hears
-// of it as an ERROR event rather than silently losing data.
-static int grow(void **p, size_t *cap, size_t need, size_t size) {
-  size_t n = *cap ? *cap : 16;
-  void *q;
-  if (need <= *cap) return 1;
-  while (n < need) n *= 2;
-  if ((q = realloc(*p, n * size)) == NULL) return 0;
-  *p = q, *cap = n;
-  return 1;
-}
+// Buffers grow by doubling (grow); failure marks the batch so that the host
+// hears of it as an ERROR event rather than silently losing data.
 
 // put copies bytes into the batch and returns their offset + 1 (0 = none).
 static size_t put(struct batch *m, const void *buf, size_t len) {
@@ -258,7 +227,7 @@ struct cst {
   uint8_t hdrs;    // HTTP_HDRS seen during this call of http_wrap
   uint8_t shut;    // refused: the write side is shut down
 };
-MG_FFI_CHECK(cst, sizeof(struct cst) + sizeof(size_t) <= MG_DATA_SIZE);
+FFI_STATIC_ASSERT(cst, sizeof(struct cst) + sizeof(size_t) <= MG_DATA_SIZE);
 
 static struct cst *cst(struct mg_connection *c) {
   return (struct cst *) (void *) c->data;
@@ -678,11 +647,11 @@ static struct mg_connection *find(struct mg_ffi_mgr *m, uint64_t id);
 static void wq_deliver(struct mg_ffi_mgr *m) {
   struct wmsg *w, *next;
   struct mg_connection *c = NULL;
-  MG_FFI_LOCK(&m->wq.lock);
+  FFI_LOCK(&m->wq.lock);
   w = m->wq.head;
   m->wq.head = m->wq.tail = NULL;
   m->wq.bytes = 0;
-  MG_FFI_UNLOCK(&m->wq.lock);
+  FFI_UNLOCK(&m->wq.lock);
   for (; w != NULL; w = next) {
     struct mg_ffi_event *e;
     next = w->next;
@@ -698,19 +667,19 @@ void ffi_wake(struct mg_mgr *mgr) {
   struct mg_ffi_mgr *m =
       (struct mg_ffi_mgr *) (void *) ((char *) mgr - offsetof(struct mg_ffi_mgr, mgr));
   char none = 0;
-  MG_FFI_LOCK(&m->wq.lock);
+  FFI_LOCK(&m->wq.lock);
   if (!m->wq.closed) mg_wakeup(&m->mgr, MG_FFI_WAKE_ID, &none, 0);
-  MG_FFI_UNLOCK(&m->wq.lock);
+  FFI_UNLOCK(&m->wq.lock);
 }
 
 // wq_close refuses further wakeups and frees what is queued.
 static void wq_close(struct mg_ffi_mgr *m) {
   struct wmsg *w, *next;
-  MG_FFI_LOCK(&m->wq.lock);
+  FFI_LOCK(&m->wq.lock);
   m->wq.closed = 1;
   w = m->wq.head;
   m->wq.head = m->wq.tail = NULL;
-  MG_FFI_UNLOCK(&m->wq.lock);
+  FFI_UNLOCK(&m->wq.lock);
   for (; w != NULL; w = next) next = w->next, free(w);
 }
 
@@ -767,7 +736,7 @@ struct mg_ffi_mgr *mg_ffi_mgr_new(void) {
     free(m);
     return NULL;
   }
-  MG_FFI_LOCK_INIT(&m->wq.lock);
+  FFI_LOCK_INIT(&m->wq.lock);
   m->max_request = MG_FFI_DEFAULT_MAX_REQUEST;
   m->request_ms = MG_FFI_DEFAULT_REQUEST_MS;
   m->idle_ms = MG_FFI_DEFAULT_IDLE_MS;
@@ -785,7 +754,7 @@ void mg_ffi_mgr_free(struct mg_ffi_mgr *m) {
     free(m->b[i].evs);
     free(m->b[i].reqs);
   }
-  MG_FFI_LOCK_FREE(&m->wq.lock);
+  FFI_LOCK_FREE(&m->wq.lock);
   free(m);
 }
 
@@ -965,14 +934,14 @@ int32_t mg_ffi_wakeup(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
   }
   w->next = NULL, w->id = id, w->len = (size_t) len;
   if (len > 0) memcpy(w->data, buf, (size_t) len);
-  MG_FFI_LOCK(&m->wq.lock);
+  FFI_LOCK(&m->wq.lock);
   if (m->wq.closed) {
-    MG_FFI_UNLOCK(&m->wq.lock);
+    FFI_UNLOCK(&m->wq.lock);
     free(w);
     return MG_FFI_ERR_CLOSED;
   }
   if (m->wq.bytes + MG_FFI_WMSG_COST(w->len) > MG_FFI_WAKEUP_QUEUE_MAX) {
-    MG_FFI_UNLOCK(&m->wq.lock);
+    FFI_UNLOCK(&m->wq.lock);
     free(w);
     return MG_FFI_ERR_FULL;
   }
@@ -991,7 +960,7 @@ int32_t mg_ffi_wakeup(struct mg_ffi_mgr *m, uint64_t id, const void *buf,
     char none = 0;
     mg_wakeup(&m->mgr, MG_FFI_WAKE_ID, &none, 0);
   }
-  MG_FFI_UNLOCK(&m->wq.lock);
+  FFI_UNLOCK(&m->wq.lock);
   return MG_FFI_OK;
 }
 
@@ -1281,7 +1250,7 @@ void mg_ffi_log_level(int32_t level) {
 }
 
 // --- Limits ---
-MG_FFI_CHECK(max_request, MG_FFI_MAX_REQUEST_CAP == MG_MAX_RECV_SIZE);
+FFI_STATIC_ASSERT(max_request, MG_FFI_MAX_REQUEST_CAP == MG_MAX_RECV_SIZE);
 
 int32_t mg_ffi_set_limit(struct mg_ffi_mgr *m, int32_t which, uint64_t value) {
   if (m == NULL) return MG_FFI_ERR_ARG;

@@ -9,9 +9,7 @@
 //  - TLS 1.2 is the floor;
 //  - a server's first handshake step runs on the manager's worker threads
 //    (see "handshakes off the polling thread").
-#include "mongoose.h"
-#include "mongoose_ffi.h"
-#include "mongoose_ffi_tls.h"
+#include "internal.h"
 
 #if defined(_WIN32)
 #include <wincrypt.h>
@@ -39,9 +37,6 @@
 #if MG_TLS != MG_TLS_CUSTOM
 #error "mongoose_ffi_tls.c is mongoose's TLS layer: build with MG_TLS=MG_TLS_CUSTOM"
 #endif
-
-#define MG_FFI_CHECK_TLS(name, cond) \
-  typedef char mg_ffi_check_tls_##name[(cond) ? 1 : -1]
 
 #define SESSIONS 32  // client sessions kept per configuration
 #define TICKET_WAIT_MS 100  // how long a TLS 1.3 ticket waits for a reply
@@ -75,34 +70,6 @@ struct ffi_tls_cfg {
   struct session sessions[SESSIONS];
   unsigned next_slot;
 };
-
-#if defined(_WIN32)
-typedef SRWLOCK ffi_lock;
-typedef CONDITION_VARIABLE ffi_cond;
-typedef HANDLE ffi_thread;
-#define LOCK_INIT(l) InitializeSRWLock(l)
-#define LOCK(l) AcquireSRWLockExclusive(l)
-#define UNLOCK(l) ReleaseSRWLockExclusive(l)
-#define LOCK_FREE(l) ((void) (l))
-#define COND_INIT(c) InitializeConditionVariable(c)
-#define COND_WAIT(c, l) SleepConditionVariableSRW((c), (l), INFINITE, 0)
-#define COND_SIGNAL(c) WakeConditionVariable(c)
-#define COND_BROADCAST(c) WakeAllConditionVariable(c)
-#define COND_FREE(c) ((void) (c))
-#else
-typedef pthread_mutex_t ffi_lock;
-typedef pthread_cond_t ffi_cond;
-typedef pthread_t ffi_thread;
-#define LOCK_INIT(l) pthread_mutex_init((l), NULL)
-#define LOCK(l) pthread_mutex_lock(l)
-#define UNLOCK(l) pthread_mutex_unlock(l)
-#define LOCK_FREE(l) pthread_mutex_destroy(l)
-#define COND_INIT(c) pthread_cond_init((c), NULL)
-#define COND_WAIT(c, l) pthread_cond_wait((c), (l))
-#define COND_SIGNAL(c) pthread_cond_signal(c)
-#define COND_BROADCAST(c) pthread_cond_broadcast(c)
-#define COND_FREE(c) pthread_cond_destroy(c)
-#endif
 
 // The manager's worker threads for servers' first handshake steps.
 struct pool {
@@ -191,15 +158,6 @@ static int bio_read(BIO *b, char *buf, int len) {
   return n > 0 ? (int) n : -1;
 }
 
-// grow makes room for n more bytes in a buffer.
-static int grow(unsigned char **p, size_t *cap, size_t len, size_t n) {
-  unsigned char *q;
-  if (len + n <= *cap) return 1;
-  if ((q = (unsigned char *) realloc(*p, len + n + 1024)) == NULL) return 0;
-  *p = q, *cap = len + n + 1024;
-  return 1;
-}
-
 // send_held sends what was held and the len bytes after it in one send; it
 // returns how many of those len bytes went, or MG_IO_WAIT/MG_IO_ERR. What
 // was held and not sent stays; the rest is the caller's to retry.
@@ -224,13 +182,13 @@ static int bio_write(BIO *b, const char *buf, int len) {
   long n;
   BIO_clear_retry_flags(b);
   if (t->offload) {
-    if (!grow(&t->out, &t->out_cap, t->out_len, (size_t) len)) return -1;
+    if (!grow((void **) &t->out, &t->out_cap, t->out_len + (size_t) len, 1)) return -1;
     memcpy(t->out + t->out_len, buf, (size_t) len);
     t->out_len += (size_t) len;
     return len;
   }
   if (t->hold || t->held_len > 0) {
-    if (!grow(&t->held, &t->held_cap, t->held_len, (size_t) len)) return -1;
+    if (!grow((void **) &t->held, &t->held_cap, t->held_len + (size_t) len, 1)) return -1;
     memcpy(t->held + t->held_len, buf, (size_t) len);
     if (t->hold) {
       t->held_len += (size_t) len;
@@ -869,39 +827,39 @@ static DWORD WINAPI worker(LPVOID arg) {
 static void *worker(void *arg) {
 #endif
   struct pool *p = (struct pool *) arg;
-  LOCK(&p->lock);
+  FFI_LOCK(&p->lock);
   for (;;) {
     struct mg_tls *t;
-    while (!p->stop && p->head == NULL) COND_WAIT(&p->cond, &p->lock);
+    while (!p->stop && p->head == NULL) FFI_COND_WAIT(&p->cond, &p->lock);
     if (p->stop) break;
     int wake = 0;
     t = p->head, p->head = t->next, p->queued--;
     if (p->head == NULL) p->tail = NULL;
     if (t->job != JOB_ORPHAN) {
       t->job = JOB_RUNNING;
-      UNLOCK(&p->lock);
+      FFI_UNLOCK(&p->lock);
       step(t);
       // A failure, or a flight the socket did not take whole, must not wait
       // for the client: wake the polling thread (read before DONE, after
       // which t is the polling thread's).
       wake = t->rc < 0 || t->out_len > 0;
-      LOCK(&p->lock);
+      FFI_LOCK(&p->lock);
     }
     if (t->job == JOB_ORPHAN) {  // its connection closed meanwhile
-      UNLOCK(&p->lock);
+      FFI_UNLOCK(&p->lock);
       if (t->wfd != MG_INVALID_SOCKET) close_socket(t->wfd);
       job_free(t);
-      LOCK(&p->lock);
+      FFI_LOCK(&p->lock);
     } else {
       t->job = JOB_DONE;
       if (wake) {
-        UNLOCK(&p->lock);
+        FFI_UNLOCK(&p->lock);
         ffi_wake(p->mgr);  // the manager outlives its workers
-        LOCK(&p->lock);
+        FFI_LOCK(&p->lock);
       }
     }
   }
-  UNLOCK(&p->lock);
+  FFI_UNLOCK(&p->lock);
   OPENSSL_thread_stop();
 #if defined(_WIN32)
   return 0;
@@ -913,7 +871,7 @@ static void *worker(void *arg) {
 // offload queues the first step; 0: no worker, run it here.
 static int offload(struct mg_connection *c, struct mg_tls *t) {
   struct pool *p = &t->mt->pool;
-  LOCK(&p->lock);
+  FFI_LOCK(&p->lock);
   while (p->started < p->want) {
     ffi_thread *th = &p->threads[p->started];
 #if defined(_WIN32)
@@ -935,7 +893,7 @@ static int offload(struct mg_connection *c, struct mg_tls *t) {
   // flood of handshakes then slows accepting, as it did before.
   if (p->started == 0 || p->want == 0 || p->queued >= QUEUE_PER_THREAD * p->started ||
       !dup_socket(c, &t->wfd)) {
-    UNLOCK(&p->lock);
+    FFI_UNLOCK(&p->lock);
     return 0;
   }
   // The step takes mongoose's receive buffer; mongoose makes a new one for
@@ -950,8 +908,8 @@ static int offload(struct mg_connection *c, struct mg_tls *t) {
   }
   p->tail = t;
   p->queued++;
-  COND_SIGNAL(&p->cond);
-  UNLOCK(&p->lock);
+  FFI_COND_SIGNAL(&p->cond);
+  FFI_UNLOCK(&p->lock);
   return 1;
 }
 
@@ -960,9 +918,9 @@ static int done(struct mg_connection *c, struct mg_tls *t) {
   size_t left;
   int finished;
   if (!t->busy) return 1;
-  LOCK(&t->mt->pool.lock);
+  FFI_LOCK(&t->mt->pool.lock);
   finished = t->job == JOB_DONE;
-  UNLOCK(&t->mt->pool.lock);
+  FFI_UNLOCK(&t->mt->pool.lock);
   if (!finished) return 0;
   t->busy = t->offload = 0, t->job = JOB_NONE;
   // What the step did not read goes back before what came meanwhile.
@@ -1002,18 +960,18 @@ void ffi_tls_poll(struct mg_connection *c) {
 void ffi_tls_set_threads(struct mg_mgr *mgr, unsigned n) {
   struct mgr_tls *mt = (struct mgr_tls *) mgr->tls_ctx;
   if (mt == NULL) return;
-  LOCK(&mt->pool.lock);
+  FFI_LOCK(&mt->pool.lock);
   mt->pool.want = n < MG_FFI_MAX_TLS_THREADS ? n : MG_FFI_MAX_TLS_THREADS;
-  UNLOCK(&mt->pool.lock);
+  FFI_UNLOCK(&mt->pool.lock);
 }
 
 unsigned ffi_tls_threads(struct mg_mgr *mgr) {
   struct mgr_tls *mt = (struct mgr_tls *) mgr->tls_ctx;
   unsigned n;
   if (mt == NULL) return 0;
-  LOCK(&mt->pool.lock);
+  FFI_LOCK(&mt->pool.lock);
   n = mt->pool.want;
-  UNLOCK(&mt->pool.lock);
+  FFI_UNLOCK(&mt->pool.lock);
   return n;
 }
 
@@ -1170,9 +1128,9 @@ void mg_tls_free(struct mg_connection *c) {
   ffi_tls_cfg_release(t->cfg);  // the SSL keeps its own reference
   t->cfg = NULL;
   if (t->busy) {  // a worker has the step, or will: it frees it
-    LOCK(&t->mt->pool.lock);
+    FFI_LOCK(&t->mt->pool.lock);
     if (t->job != JOB_DONE) t->job = JOB_ORPHAN, orphan = 1;
-    UNLOCK(&t->mt->pool.lock);
+    FFI_UNLOCK(&t->mt->pool.lock);
   }
   if (!orphan) job_free(t);
 }
@@ -1195,8 +1153,8 @@ void mg_tls_init(struct mg_connection *c, const struct mg_tls_opts *opts) {
 void mg_tls_ctx_init(struct mg_mgr *mgr) {
   struct mgr_tls *mt = (struct mgr_tls *) calloc(1, sizeof(*mt));
   if (mt == NULL) return;
-  LOCK_INIT(&mt->pool.lock);
-  COND_INIT(&mt->pool.cond);
+  FFI_LOCK_INIT(&mt->pool.lock);
+  FFI_COND_INIT(&mt->pool.cond);
   mt->pool.want = cpus();
   mt->pool.mgr = mgr;
   mgr->tls_ctx = mt;
@@ -1208,10 +1166,10 @@ void mg_tls_ctx_free(struct mg_mgr *mgr) {
   unsigned i;
   if (mt == NULL) return;
   // Every connection is closed: what the workers hold are orphans.
-  LOCK(&mt->pool.lock);
+  FFI_LOCK(&mt->pool.lock);
   mt->pool.stop = 1;
-  COND_BROADCAST(&mt->pool.cond);
-  UNLOCK(&mt->pool.lock);
+  FFI_COND_BROADCAST(&mt->pool.cond);
+  FFI_UNLOCK(&mt->pool.lock);
   for (i = 0; i < mt->pool.started; i++) {
 #if defined(_WIN32)
     WaitForSingleObject(mt->pool.threads[i], INFINITE);
@@ -1226,8 +1184,8 @@ void mg_tls_ctx_free(struct mg_mgr *mgr) {
     close_socket(t->wfd);
     job_free(t);
   }
-  COND_FREE(&mt->pool.cond);
-  LOCK_FREE(&mt->pool.lock);
+  FFI_COND_FREE(&mt->pool.cond);
+  FFI_LOCK_FREE(&mt->pool.lock);
   for (cfg = mt->clients; cfg != NULL; cfg = next) {
     next = cfg->next;
     ffi_tls_cfg_release(cfg);
@@ -1243,8 +1201,8 @@ const char *mg_ffi_openssl_version(void) {
 
 // ---- TLS details for the program ----
 
-MG_FFI_CHECK_TLS(info, sizeof(struct mg_ffi_tls_info) == 56);
-MG_FFI_CHECK_TLS(certs, offsetof(struct mg_ffi_tls_info, certs) == 48);
+FFI_STATIC_ASSERT(info, sizeof(struct mg_ffi_tls_info) == 56);
+FFI_STATIC_ASSERT(certs, offsetof(struct mg_ffi_tls_info, certs) == 48);
 
 int32_t mg_ffi_tls_info(struct mg_ffi_mgr *m, uint64_t id,
                         struct mg_ffi_tls_info *out) {
