@@ -58,6 +58,130 @@ static inline int grow(void **p, size_t *cap, size_t need, size_t size) {
   return 1;
 }
 
+// ---- the manager, its connections and its batches of events ----
+
+// What a listener or client connection was opened with. Accepted
+// connections share their listener's, so it is reference counted.
+struct ctx {
+  struct mg_ffi_mgr *m;
+  int kind;
+  int refs;
+  uint64_t listener;     // the listener's id, for accepted connections
+  struct mg_tls_opts tls;  // points into mem
+  struct ffi_tls_cfg *tls_cfg;  // TLS: the OpenSSL context, built once
+  char mem[];
+};
+
+// A copy of an HTTP request of this batch, for serve_dir and ws_upgrade.
+struct req {
+  uint64_t id;
+  size_t off, len;
+};
+
+// A batch of events and the bytes they point at.
+struct batch {
+  char *data;  // event bytes; events hold offsets until the batch is handed out
+  size_t len, cap;
+  struct mg_ffi_event *evs;
+  size_t nev, capev;
+  struct req *reqs;
+  size_t nreq, capreq;
+  int failed;  // out of memory while filling
+};
+
+// The wakeup queue (wakeup.c): lossless wakeups, queued by any thread.
+struct wmsg;
+struct wqueue {
+  ffi_lock lock;
+  struct wmsg *head, *tail;
+  size_t bytes;  // payloads plus per-message overhead
+  int closed;    // mg_ffi_mgr_free has begun
+};
+
+// The manager. Two batches: the host reads the one the last poll handed out
+// while events raised between polls (a UDP connect, a WebSocket upgrade) fill
+// the other, so neither is lost nor moved under the host's feet.
+struct mg_ffi_mgr {
+  struct mg_mgr mgr;
+  struct batch b[2];
+  int fill;  // the batch being filled; the other one was handed out
+  struct wqueue wq;
+  // HTTP limits (mg_ffi_set_limit) and the clock they run on.
+  uint64_t max_request, request_ms, idle_ms;
+  uint64_t now;         // mg_millis() as of the last POLL event
+  time_t date_sec;      // the second date holds
+  char date[48];        // "Date: ...\r\n"
+};
+
+// Each glue connection's handler: it batches the event (poll.c).
+void ffi_handler(struct mg_connection *c, int ev, void *ev_data);
+
+// ffi_push appends an event of c to a batch (NULL: out of memory);
+// ffi_set_str copies bytes into the batch as one of its strings (poll.c).
+struct mg_ffi_event *ffi_push(struct batch *b, struct mg_connection *c,
+                              uint32_t type);
+void ffi_set_str(struct batch *b, struct mg_ffi_str *s, const void *buf,
+                 size_t len);
+
+// ffi_find is the open glue connection with that id, or NULL (connection.c).
+struct mg_connection *ffi_find(struct mg_ffi_mgr *m, uint64_t id);
+// ffi_flush sends a reply at once, on plain TCP with nothing queued before
+// it (connection.c).
+void ffi_flush(struct mg_connection *c, size_t queued_before);
+// ffi_ctx_release drops a reference to a connection's context (connection.c).
+void ffi_ctx_release(struct ctx *x);
+
+// The wakeup queue (wakeup.c): ffi_wq_deliver turns it into WAKEUP events at
+// the end of a poll; ffi_wq_close refuses further wakeups and frees it.
+void ffi_wq_deliver(struct mg_ffi_mgr *m);
+void ffi_wq_close(struct mg_ffi_mgr *m);
+// ffi_wake ends a glue manager's wait in poll; any thread may call it until
+// mg_ffi_mgr_free returns.
+void ffi_wake(struct mg_mgr *mgr);
+
+// ---- HTTP/1.1 (http.c) ----
+
+enum { P_REQ = 0, P_RESP, P_IDLE, P_REFUSED };
+
+// Per-connection state, in mongoose's scratch space c->data; its last
+// size_t is mongoose's own (mg_http_serve_file's byte count).
+struct cst {
+  uint64_t since;  // mg_millis() when the current wait began
+  uint8_t http;    // an accepted HTTP connection the glue watches
+  uint8_t phase;   // P_*
+  uint8_t head;    // answering a HEAD request
+  uint8_t close;   // close once the response is sent
+  uint8_t is10;    // answering an HTTP/1.0 request
+  uint8_t checked; // the request in progress passed its header checks
+  uint8_t hdrs;    // HTTP_HDRS seen during this call of http_wrap
+  uint8_t shut;    // refused: the write side is shut down
+};
+
+static inline struct cst *cst(struct mg_connection *c) {
+  return (struct cst *) (void *) c->data;
+}
+
+// Events of accepted HTTP connections, from ffi_handler: ACCEPT (starts
+// watching c), every event (wraps mongoose's HTTP handler again after a
+// file is served), POLL (timeouts, the response's end), HTTP_HDRS (the
+// head's checks), HTTP_MSG (how to answer), READ (limits).
+void ffi_http_accept(struct mg_ffi_mgr *m, struct mg_connection *c);
+void ffi_http_rewrap(struct mg_connection *c);
+void ffi_http_watch(struct mg_ffi_mgr *m, struct mg_connection *c);
+void ffi_http_hdrs(struct mg_ffi_mgr *m, struct mg_connection *c,
+                   struct mg_http_message *hm);
+void ffi_http_request(struct mg_connection *c, struct mg_http_message *hm);
+void ffi_http_read(struct mg_ffi_mgr *m, struct mg_connection *c);
+
+// For replies (http_reply.c): the headers the glue adds (out holds 128),
+// a header in a "Name: value\r\n" block, and the fix-up of a response
+// mongoose queued itself (serve_dir, serve_file).
+size_t ffi_http_framing(struct mg_ffi_mgr *m, struct mg_connection *c,
+                        const char *headers, char *out);
+const char *ffi_http_header(const char *block, const char *name);
+void ffi_http_respond_fix(struct mg_ffi_mgr *m, struct mg_connection *c,
+                          size_t before, const char *extra_headers);
+
 // ---- the TLS layer (mongoose's MG_TLS_CUSTOM), as the rest of the glue uses it ----
 
 // One OpenSSL context: per listener, or per client configuration (shared by
@@ -86,9 +210,5 @@ void ffi_tls_poll(struct mg_connection *c);
 // The manager's handshake threads (MG_FFI_LIMIT_TLS_THREADS).
 void ffi_tls_set_threads(struct mg_mgr *mgr, unsigned n);
 unsigned ffi_tls_threads(struct mg_mgr *mgr);
-
-// ffi_wake ends a glue manager's wait in poll; any thread may call it until
-// mg_ffi_mgr_free returns.
-void ffi_wake(struct mg_mgr *mgr);
 
 #endif  // MONGOOSE_FFI_INTERNAL_H
