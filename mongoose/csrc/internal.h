@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <openssl/ssl.h>  // the TLS layer's types below
+
 // ---- one lock, condition and thread abstraction ----
 #if defined(_WIN32)
 typedef SRWLOCK ffi_lock;
@@ -182,7 +184,8 @@ const char *ffi_http_header(const char *block, const char *name);
 void ffi_http_respond_fix(struct mg_ffi_mgr *m, struct mg_connection *c,
                           size_t before, const char *extra_headers);
 
-// ---- the TLS layer (mongoose's MG_TLS_CUSTOM), as the rest of the glue uses it ----
+// ---- TLS: mongoose's MG_TLS_CUSTOM on OpenSSL (tls_*.c), as the rest of the
+// glue uses it ----
 
 // One OpenSSL context: per listener, or per client configuration (shared by
 // every client connection of a manager with the same CA, certificate, key
@@ -210,5 +213,113 @@ void ffi_tls_poll(struct mg_connection *c);
 // The manager's handshake threads (MG_FFI_LIMIT_TLS_THREADS).
 void ffi_tls_set_threads(struct mg_mgr *mgr, unsigned n);
 unsigned ffi_tls_threads(struct mg_mgr *mgr);
+
+// ---- inside the TLS layer ----
+
+#define SESSIONS 32  // client sessions kept per configuration
+
+// A client session kept for reconnecting (new_session, ffi_tls_attach).
+struct session {
+  char key[320];  // server name | ip:port
+  SSL_SESSION *s;
+};
+
+// One OpenSSL context and what it was made of (tls_config.c).
+struct ffi_tls_cfg {
+  SSL_CTX *ctx;
+  int refs;
+  int client, verify;
+  int offload;                // a glue listener's: first steps on the workers
+  unsigned char hash[32];     // client configurations: what they were made of
+  struct ffi_tls_cfg *next;   // in the manager's list of client configurations
+  char roots[200];            // where the trusted roots came from, for errors
+  struct session sessions[SESSIONS];
+  unsigned next_slot;
+};
+
+// The manager's worker threads for servers' first handshake steps.
+struct pool {
+  ffi_lock lock;
+  ffi_cond cond;
+  struct mg_tls *head, *tail;  // steps waiting for a worker
+  unsigned want, started;      // threads asked for, threads started
+  unsigned queued;             // steps in head .. tail
+  int stop;
+  ffi_thread threads[MG_FFI_MAX_TLS_THREADS];
+  struct mg_mgr *mgr;  // started on first need, kept
+};
+
+// The manager's TLS state (mgr->tls_ctx).
+struct mgr_tls {
+  struct ffi_tls_cfg *clients;  // each holds a reference from this list
+  char *info;                   // mg_ffi_tls_info's buffer
+  size_t info_cap;
+  struct pool pool;
+};
+
+// One connection's TLS (c->tls).
+struct mg_tls {
+  SSL *ssl;
+  struct ffi_tls_cfg *cfg;  // referenced
+  struct mg_connection *c;
+  char key[320];            // client: the session cache key
+  int shut;                 // close_notify sent
+  char sni[256];            // client: the name sent
+  // Server, TLS 1.3: the session ticket waits for the first reply and goes
+  // out in the same send, as Go's servers send it with their first flight:
+  // the client wakes once, not twice. held: bytes written while hold is on,
+  // sent ahead of the next record.
+  // resumable: the client offered psk_dhe_ke; one that did not cannot
+  // resume with a ticket, so it gets none (RFC 8446 4.2.9: SHOULD NOT send;
+  // Go's servers do not).
+  int ticket, hold, resumable;
+  uint64_t hs_ms;           // when the handshake completed
+  unsigned char *held;
+  size_t held_len, held_cap;
+  // A first step on a worker (mt != NULL): it reads what mongoose had
+  // received (in) and sends its flight itself (out, what the socket did
+  // not take) on its own descriptor of the socket (wfd), which mongoose
+  // cannot close under it. Only the polling thread touches c, cfg, busy.
+  struct mgr_tls *mt;
+  MG_SOCKET_TYPE wfd;
+  int busy, offload, job, rc;  // rc: 1 done, 0 wants more, -1 failed; job: JOB_*
+  struct mg_tls *next;         // in the pool's queue
+  struct mg_iobuf in;          // in.buf[0 .. in_off] is consumed
+  size_t in_off;
+  unsigned char *out;
+  size_t out_len, out_cap;
+  char err[256];               // a failed step's OpenSSL error, or rd_err's
+  // A read's end (1: closed, 2: failed, err says why) that came behind data:
+  // reported by the next read, which mg_tls_pending asks for.
+  int rd_err;
+};
+
+// tls_bio.c: the process-wide set-up (once), our BIO method, and the send of
+// held bytes (see struct mg_tls) with the len bytes after them.
+int ffi_tls_init(void);
+BIO *ffi_tls_bio_new(void);
+long ffi_tls_send_held(struct mg_connection *c, struct mg_tls *t, size_t len);
+
+// tls_roots.c: the system's roots, referenced, and where they came from.
+int ffi_tls_roots_init(void);
+X509_STORE *ffi_tls_system_roots(char *desc, size_t desc_len);
+
+// tls_openssl.c: a TLS failure as the connection's ERROR event; a handshake
+// step's outcome.
+void ffi_tls_error(struct mg_connection *c, const char *fmt, ...);
+void ffi_tls_handshaken(struct mg_connection *c, struct mg_tls *t, long rc,
+                        const char *why);
+
+// tls_pool.c: the worker threads. ffi_tls_offload hands a first step to a
+// worker (0: none free, run it here); ffi_tls_done takes a finished one
+// back (0: still busy); ffi_tls_orphan leaves a busy one to its worker
+// when the connection closes (0: it is done, free it).
+void ffi_tls_pool_init(struct pool *p, struct mg_mgr *mgr);
+void ffi_tls_pool_free(struct pool *p);
+int ffi_tls_offload(struct mg_connection *c, struct mg_tls *t);
+int ffi_tls_done(struct mg_connection *c, struct mg_tls *t);
+int ffi_tls_send_out(struct mg_tls *t, MG_SOCKET_TYPE fd);
+int ffi_tls_orphan(struct mg_tls *t);
+void ffi_tls_job_free(struct mg_tls *t);
 
 #endif  // MONGOOSE_FFI_INTERNAL_H
