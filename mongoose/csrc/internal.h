@@ -44,7 +44,7 @@ typedef pthread_t ffi_thread;
 #endif
 
 // A compile-time check, for layouts the header documents and the bindings
-// rely on (C89: no _Static_assert).
+// rely on.
 #define FFI_STATIC_ASSERT(name, cond) \
   typedef char ffi_static_assert_##name[(cond) ? 1 : -1]
 

@@ -1,8 +1,8 @@
 // tls_openssl.c: the glue's own TLS layer on OpenSSL, built with
 // MG_TLS=MG_TLS_CUSTOM: mongoose reads raw bytes into c->rtls and calls the
-// mg_tls_* functions below (its src/tls.h; all listed at the end, as
-// mongoose's own src/tls_openssl.c implements them). We own the OpenSSL
-// contexts:
+// mg_tls_* functions below, the seam of its src/tls.h that its own
+// src/tls_openssl.c fills too (the end of this file lists them). We own the
+// OpenSSL contexts:
 //  - one SSL_CTX per listener and per client configuration, PEM parsed once
 //    (tls_config.c);
 //  - servers: session cache and tickets (TLS 1.2 and 1.3), ALPN http/1.1;
