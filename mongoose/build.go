@@ -3,9 +3,10 @@ package mongoose
 import (
 	"context"
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,28 +26,86 @@ import (
 )
 
 // The glue is ours and ships in this package; mongoose itself is fetched.
-var (
-	//go:embed csrc/mongoose_ffi.c
-	glueC []byte
-	//go:embed csrc/mongoose_ffi.h
-	glueH []byte
-	//go:embed csrc/openssl_compat.h
-	compatH []byte
-	// The glue's TLS layer (mongoose's MG_TLS_CUSTOM) and its private header.
-	//go:embed csrc/mongoose_ffi_tls.c
-	tlsC []byte
-	//go:embed csrc/mongoose_ffi_tls.h
-	tlsH []byte
+// Every file of csrc/ keys the build and is copied beside mongoose's source,
+// and every .c there is compiled into the library: adding a glue file is
+// adding a file.
+//
+//go:embed csrc
+var csrc embed.FS
+
+const (
+	abiHeader    = "mongoose_ffi.h"   // the glue's public header: the ABI
+	compatHeader = "openssl_compat.h" // force-included when compiling mongoose.c
+	apiSource    = "api.c"            // generated: preprocesses the headers
 )
+
+// glueFile is one file of csrc/.
+type glueFile struct {
+	name string
+	data []byte
+}
+
+// glue is csrc/'s files in name order.
+var glue = func() []glueFile {
+	ents, err := fs.ReadDir(csrc, "csrc")
+	if err != nil {
+		panic(err)
+	}
+	var out []glueFile
+	for _, e := range ents {
+		data, err := fs.ReadFile(csrc, "csrc/"+e.Name())
+		if err != nil {
+			panic(err) // a directory: csrc/ holds files only
+		}
+		out = append(out, glueFile{e.Name(), data})
+	}
+	return out
+}()
+
+// glueH is the glue's public header.
+var glueH = func() []byte {
+	for _, f := range glue {
+		if f.name == abiHeader {
+			return f.data
+		}
+	}
+	panic("csrc/" + abiHeader + " is missing")
+}()
+
+// glueSources are the glue's C files, each compiled on its own.
+func glueSources() []string {
+	var out []string
+	for _, f := range glue {
+		if strings.HasSuffix(f.name, ".c") {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// glueObject is the object a glue source compiles to.
+func glueObject(src string) string { return strings.TrimSuffix(src, ".c") + ".o" }
+
+// checkGlueNames refuses a glue file that would take the place of one the
+// build makes or fetches beside it.
+func checkGlueNames() error {
+	for _, f := range glue {
+		switch f.name {
+		case "mongoose.c", "mongoose.h", "mongoose.o", apiSource, "api.i", "build.log":
+			return fmt.Errorf("csrc/%s: the build uses that name for a file of its own; rename it", f.name)
+		}
+	}
+	return nil
+}
 
 // Header is the glue's public header, the single description of the ABI.
 func Header() []byte { return slices.Clone(glueH) }
 
 // recipe is bumped whenever the steps below change what they produce.
-const recipe = 7
+const recipe = 8
 
 // defines configure mongoose for every target: TLS is the glue's own layer
-// on OpenSSL (mongoose_ffi_tls.c), IPv6 on; a target row adds its own
+// on OpenSSL (csrc/, mongoose's MG_TLS_CUSTOM), IPv6 on; a target row adds its own
 // (target.Facts.Defines).
 var defines = []string{"MG_TLS=MG_TLS_CUSTOM", "MG_ENABLE_IPV6=1"}
 
@@ -59,15 +118,23 @@ func cflags(t target.Target) []string {
 }
 
 type keyInputs struct {
-	Recipe            int
-	Mongoose          []string
-	Glue, Hdr, Compat string
-	OpenSSL           string
-	Target            target.Target
-	Defines, CFlags   []string
-	Link              []string
-	Zig               string
-	TLSC, TLSH        string
+	Recipe          int
+	Mongoose        []string
+	Glue            map[string]string // every file of csrc/ by name: its sha256
+	OpenSSL         string
+	Target          target.Target
+	Defines, CFlags []string
+	Link            []string
+	Zig             string
+}
+
+// glueSums is the sha256 of every file of csrc/, by name.
+func glueSums() map[string]string {
+	out := map[string]string{}
+	for _, f := range glue {
+		out[f.name] = sum(f.data)
+	}
+	return out
 }
 
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
@@ -91,8 +158,7 @@ func (bd *Builder) Build(ctx context.Context, t target.Target, ossl openssl.Resu
 	}
 	// Only what is compiled keys the build: the pinned LICENSE is not.
 	mg := []string{pin.File("mongoose.c").SHA256, pin.File("mongoose.h").SHA256}
-	key := cache.Key(keyInputs{recipe, mg, sum(glueC), sum(glueH), sum(compatH), ossl.Key, t,
-		targetDefines(t), cflags(t), f.link, z.Version, sum(tlsC), sum(tlsH)})
+	key := cache.Key(keyInputs{recipe, mg, glueSums(), ossl.Key, t, targetDefines(t), cflags(t), f.link, z.Version})
 	entry := filepath.Join(cfg.Cache, "lib", pin.Version, t.Dir()+"-"+key)
 	b := &builder{ctx: ctx, cfg: cfg, z: z, t: t, f: f, src: bd.Sources, ossl: ossl.Dir, key: key,
 		man: Manifest{Target: t.String(), Mongoose: pin.Version, OpenSSL: ossl.Version, Zig: z.Version, ABI: sum(glueH), Key: key,
@@ -148,32 +214,34 @@ func (b *builder) build(out string) error {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
-	for name, data := range map[string][]byte{"mongoose_ffi.c": glueC, "mongoose_ffi.h": glueH, "openssl_compat.h": compatH,
-		"mongoose_ffi_tls.c": tlsC, "mongoose_ffi_tls.h": tlsH,
-		"api.c": []byte("#include \"mongoose.h\"\n#include \"mongoose_ffi.h\"\n")} {
-		if err := os.WriteFile(filepath.Join(work, name), data, 0o644); err != nil {
+	if err := checkGlueNames(); err != nil {
+		return err
+	}
+	files := append(slices.Clone(glue), glueFile{apiSource, []byte("#include \"mongoose.h\"\n#include \"" + abiHeader + "\"\n")})
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(work, f.name), f.data, 0o644); err != nil {
 			return err
 		}
 	}
 	b.work = work
 	run, cc := b.run, b.cc
 	pre := filepath.Join(work, "api.i")
-	if err := run("preprocess headers", append(cc(), "-E", "api.c", "-o", pre)...); err != nil {
+	if err := run("preprocess headers", append(cc(), "-E", apiSource, "-o", pre)...); err != nil {
 		return err
 	}
-	if err := run("compile mongoose.c", append(cc(), "-include", "openssl_compat.h",
+	if err := run("compile mongoose.c", append(cc(), "-include", compatHeader,
 		"-w", "-c", filepath.Join(b.src, "mongoose.c"), "-o", "mongoose.o")...); err != nil {
 		return err
 	}
-	if err := run("compile mongoose_ffi.c", append(cc(),
-		"-Wall", "-Wextra", "-Werror", "-c", "mongoose_ffi.c", "-o", "mongoose_ffi.o")...); err != nil {
-		return err
+	objs := []string{"mongoose.o"}
+	for _, src := range glueSources() {
+		if err := run("compile "+src, append(cc(),
+			"-Wall", "-Wextra", "-Werror", "-c", src, "-o", glueObject(src))...); err != nil {
+			return err
+		}
+		objs = append(objs, glueObject(src))
 	}
-	if err := run("compile mongoose_ffi_tls.c", append(cc(),
-		"-Wall", "-Wextra", "-Werror", "-c", "mongoose_ffi_tls.c", "-o", "mongoose_ffi_tls.o")...); err != nil {
-		return err
-	}
-	exports, err := b.exports(work, pre)
+	exports, err := b.exports(work, pre, objs)
 	if err != nil {
 		return err
 	}
@@ -182,7 +250,6 @@ func (b *builder) build(out string) error {
 			return err
 		}
 	}
-	objs := []string{"mongoose.o", "mongoose_ffi.o", "mongoose_ffi_tls.o"}
 	for _, l := range openssl.Libs {
 		objs = append(objs, filepath.Join(b.ossl, "lib", l))
 	}
@@ -203,11 +270,11 @@ func (b *builder) build(out string) error {
 	}
 	// The LuaJIT binding's declarations, for this target's layouts.
 	if _, err := cdefs.Generate(b.ctx, cdefs.Options{Zig: b.z.Path, Env: b.z.Env(b.cfg.Cache), Triple: t.Zig, Target: t.String(), Mongoose: b.man.Mongoose,
-		Headers: []string{filepath.Join(b.src, "mongoose.h"), filepath.Join(work, "mongoose_ffi.h")}, Includes: []string{filepath.Join(b.ossl, "include")},
+		Headers: []string{filepath.Join(b.src, "mongoose.h"), filepath.Join(work, abiHeader)}, Includes: []string{filepath.Join(b.ossl, "include")},
 		Defines: targetDefines(t), Exports: exports, OutDir: out}); err != nil {
 		return err
 	}
-	for name, data := range map[string][]byte{"mongoose_ffi.h": glueH, verify.ExportsFile: []byte(strings.Join(exports, "\n") + "\n")} {
+	for name, data := range map[string][]byte{abiHeader: glueH, verify.ExportsFile: []byte(strings.Join(exports, "\n") + "\n")} {
 		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
 			return err
 		}
@@ -227,14 +294,14 @@ func (b *builder) build(out string) error {
 // exports is every mg_ function the headers declare and the objects define.
 // A glue function declared but not defined is a build error; mongoose
 // declares some functions only its other configurations define.
-func (b *builder) exports(work, pre string) ([]string, error) {
+func (b *builder) exports(work, pre string, objs []string) ([]string, error) {
 	text, err := os.ReadFile(pre)
 	if err != nil {
 		return nil, err
 	}
-	declared := Declared(string(text), []string{"mongoose.h", "mongoose_ffi.h"}, "mg_")
+	declared := Declared(string(text), []string{"mongoose.h", abiHeader}, "mg_")
 	defined := map[string]bool{}
-	for _, o := range []string{"mongoose.o", "mongoose_ffi.o", "mongoose_ffi_tls.o"} {
+	for _, o := range objs {
 		data, err := os.ReadFile(filepath.Join(work, o))
 		if err != nil {
 			return nil, err
@@ -257,7 +324,7 @@ func (b *builder) exports(work, pre string) ([]string, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("mongoose_ffi.h declares functions mongoose_ffi.c does not define: %s", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%s declares functions no glue source (csrc/*.c) defines: %s", abiHeader, strings.Join(missing, ", "))
 	}
 	// What the original mongoose-ffi exported and mongoose still declares
 	// must stay exported.

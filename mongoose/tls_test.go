@@ -1,6 +1,6 @@
 package mongoose
 
-// The glue's TLS layer (mongoose_ffi_tls.c): verification on by default,
+// The glue's TLS layer (csrc/tls_*.c): verification on by default,
 // shared contexts, session resumption, ALPN; real handshakes only.
 
 import (

@@ -15,7 +15,7 @@ var linux, _ = target.Lookup("linux/amd64")
 
 func pins() Pins {
 	return Pins{Mongoose: "7.22", OpenSSL: "3.5.7", ABI: strings.Repeat("a", 64),
-		Inputs: map[string]string{"mongoose.c": "c1", "mongoose_ffi.c": "g1", "mongoose_ffi.h": strings.Repeat("a", 64)}}
+		Inputs: map[string]string{"mongoose.c": "c1", "poll.c": "g1", "mongoose_ffi.h": strings.Repeat("a", 64)}}
 }
 
 // writeLib lays out a library directory whose manifest says m.
@@ -47,14 +47,14 @@ func TestCheckRefusesOtherPins(t *testing.T) {
 		{"openssl", func(m *Manifest) { m.OpenSSL = "3.5.6" }, `OpenSSL "3.5.6", this checkout pins 3.5.7`},
 		{"abi", func(m *Manifest) { m.ABI = strings.Repeat("b", 64) }, "another glue ABI"},
 		{"glue source", func(m *Manifest) {
-			m.Inputs = map[string]string{"mongoose.c": "c1", "mongoose_ffi.c": "g2", "mongoose_ffi.h": m.ABI}
+			m.Inputs = map[string]string{"mongoose.c": "c1", "poll.c": "g2", "mongoose_ffi.h": m.ABI}
 		},
-			"another mongoose_ffi.c"},
+			"another poll.c"},
 		{"target", func(m *Manifest) { m.Target = "windows/amd64" }, `for "windows/amd64", not linux/amd64`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := manifestFor(pins())
-			m.Inputs = map[string]string{"mongoose.c": "c1", "mongoose_ffi.c": "g1", "mongoose_ffi.h": m.ABI}
+			m.Inputs = map[string]string{"mongoose.c": "c1", "poll.c": "g1", "mongoose_ffi.h": m.ABI}
 			c.change(&m)
 			_, err := Check(writeLib(t, m, []byte("not a library")), linux, pins())
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "refused") ||
