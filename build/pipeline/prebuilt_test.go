@@ -53,12 +53,19 @@ func TestPrebuiltNeedsNoToolchain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// PATH: Go's own directory, and git, sh (some tests script) and
-	// shellcheck linked into another.
+	// PATH: Go's own directory, and sh (some tests script), shellcheck and
+	// the test peers (curl, python3, luajit...: under CI=true a missing one
+	// fails) linked into another.
 	bin := t.TempDir()
-	for _, tool := range []string{"git", "sh", "seq", "shellcheck"} {
+	tools := []string{"sh", "seq", "shellcheck"}
+	for _, p := range peer.All {
+		if path, err := p.Find(); err == nil && !p.Builds {
+			tools = append(tools, path)
+		}
+	}
+	for _, tool := range tools {
 		if p, err := exec.LookPath(tool); err == nil && runtime.GOOS != "windows" {
-			os.Symlink(p, filepath.Join(bin, tool))
+			os.Symlink(p, filepath.Join(bin, filepath.Base(tool)))
 		}
 	}
 	path := filepath.Dir(goBin) + string(os.PathListSeparator) + bin
