@@ -588,8 +588,8 @@ func TestLuaREADME(t *testing.T) {
 	}
 	for heading, check := range checks {
 		t.Run(heading, func(t *testing.T) {
-			if strings.Contains(heading, "libuv") && !hasLuv(t) {
-				peer.Skip(t, "the libuv example needs luv, which this target lacks")
+			if strings.Contains(heading, "libuv") {
+				peer.Need(t, peer.Luv)
 			}
 			ports, f := start(t, heading)
 			luaProc(t, t.TempDir(), luaEnv(), "", f)

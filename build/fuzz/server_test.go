@@ -25,6 +25,7 @@ import (
 
 	"github.com/mongoose-ffi/mongoose-ffi/binding/mongoose"
 	"github.com/mongoose-ffi/mongoose-ffi/build/hostlib"
+	"github.com/mongoose-ffi/mongoose-ffi/build/peer"
 )
 
 // deadline bounds every exchange: a server that does not answer a good
@@ -47,14 +48,14 @@ var (
 func server(tb testing.TB) *target {
 	tb.Helper()
 	if testing.Short() {
-		tb.Skip("SKIPPED: -short: the server fuzz targets build the library")
+		peer.Skip(tb, "SKIPPED: -short: the server fuzz targets build the library")
 	}
 	once.Do(func() { srv, srvErr = start() })
 	if srvErr != nil {
 		if strings.Contains(srvErr.Error(), "cannot obtain mongoose") {
 			msg := "SKIPPED: mongoose's source is not available, so the library cannot be built: set MONGOOSE_SRC (see README)\n" + srvErr.Error()
 			fmt.Fprintln(os.Stderr, "\n*** "+msg)
-			tb.Skip(msg)
+			peer.Skip(tb, msg)
 		}
 		tb.Fatal(srvErr)
 	}

@@ -1,6 +1,7 @@
 // Package luajit cross-builds LuaJIT with the kit's zig, from Debian's
 // source package of it (pinned and verified like the other sources), so the
-// Lua binding's tests can run on targets this machine only emulates.
+// Lua binding's tests can run where no LuaJIT package is: targets this
+// machine emulates (Wine) and Windows runners.
 package luajit
 
 import (
@@ -55,9 +56,12 @@ func Build(ctx context.Context, cacheDir string, z *zig.Zig, t target.Target, lo
 	if err != nil {
 		return "", err
 	}
-	sys := t.Emulator.LuaJIT
+	sys := t.LuaJIT
 	if sys == "" {
-		return "", fmt.Errorf("luajit for %s: its target row names no LuaJIT TARGET_SYS (Emulator.LuaJIT)", t)
+		sys = t.Emulator.LuaJIT
+	}
+	if sys == "" {
+		return "", fmt.Errorf("luajit for %s: its target row names no LuaJIT TARGET_SYS (LuaJIT, or Emulator.LuaJIT)", t)
 	}
 	exe := "luajit" + t.Exe
 	key := cache.Key(struct {

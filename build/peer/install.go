@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -121,12 +120,14 @@ var managers = []manager{
 
 func aptInstall(ctx context.Context, out io.Writer, pkgs []string) error {
 	var sudo []string
-	if runtime.GOOS != "windows" && os.Geteuid() != 0 {
+	if os.Geteuid() != 0 {
 		sudo = []string{"sudo"}
 	}
 	env := []string{"DEBIAN_FRONTEND=noninteractive"}
+	// A third-party list failing to update (common on CI images) need not
+	// stop the install: the distribution's own lists may be fine.
 	if err := run(ctx, out, env, append(sudo, "apt-get", "update", "-q")...); err != nil {
-		return err
+		fmt.Fprintf(out, "peers: %v; installing from the lists there are\n", err)
 	}
 	return run(ctx, out, env, append(sudo, append([]string{"apt-get", "install", "-y", "-q", "--no-install-recommends"}, pkgs...)...)...)
 }
@@ -134,8 +135,7 @@ func aptInstall(ctx context.Context, out io.Writer, pkgs []string) error {
 // pipInstall installs into the user's site of the first python on PATH
 // that takes them and then imports h11; an externally managed one (PEP 668:
 // Debian's, Homebrew's) is asked to allow it, as the user site leaves the
-// system's packages alone. Windows' python3 may be the Store's stub: the
-// next one is tried.
+// system's packages alone.
 func pipInstall(ctx context.Context, out io.Writer, pkgs []string) error {
 	ps := pythons()
 	if len(ps) == 0 {
@@ -143,10 +143,14 @@ func pipInstall(ctx context.Context, out io.Writer, pkgs []string) error {
 	}
 	var errs []error
 	for _, py := range ps {
-		args := append([]string{py, "-m", "pip", "install", "--user", "--quiet"}, pkgs...)
-		err := run(ctx, out, nil, args...)
-		if err != nil {
-			err = run(ctx, out, nil, append(args, "--break-system-packages")...)
+		args := append([]string{py, "-m", "pip", "install", "--quiet"}, pkgs...)
+		// The user's site; an externally managed python asked to allow it;
+		// in a virtualenv, which has no user site, the environment's own.
+		var err error
+		for _, extra := range [][]string{{"--user"}, {"--user", "--break-system-packages"}, nil} {
+			if err = run(ctx, out, nil, append(args, extra...)...); err == nil {
+				break
+			}
 		}
 		if err == nil {
 			if _, err = H11.find(); err == nil {

@@ -71,7 +71,8 @@ var (
 		Install:  map[string]string{"linux": "apt-get install openssl", "darwin": "brew install openssl@3", "windows": "choco install openssl"},
 		Packages: map[string][]string{"apt": {"openssl"}, "brew": {"openssl@3"}}}
 	H11 = &Peer{Name: "h11", find: findH11,
-		Install:  map[string]string{"linux": "apt-get install python3-h11, or python3 -m pip install --user h11", "": "python3 -m pip install --user h11"},
+		Install: map[string]string{"linux": "apt-get install python3-h11, or python3 -m pip install --user h11",
+			"windows": "python -m pip install --user h11", "": "python3 -m pip install --user h11"},
 		Packages: map[string][]string{"apt": {"python3-h11"}, "pip": {"h11"}}}
 	LuaJIT = &Peer{Name: "luajit", find: findLuaJIT,
 		Install: map[string]string{"linux": "apt-get install luajit", "darwin": "brew install luajit",
@@ -89,8 +90,7 @@ var (
 		Packages: map[string][]string{"apt": {"git"}}}
 )
 
-// All lists every peer, in the order peers:install takes them (luv after
-// luajit: its check runs luajit).
+// All lists every peer (luv after luajit: its check runs luajit).
 var All = []*Peer{Curl, OpenSSL, H11, LuaJIT, Luv, Valgrind, Git}
 
 // Lookup finds a peer by name.
@@ -118,11 +118,16 @@ func (p *Peer) HowToInstall() string {
 func (p *Peer) Find() (string, error) { return p.find() }
 
 // Lacks reports why the running test binary's target cannot have p at all
-// (declared in the target table), or "".
+// (declared in the target table), or "". An emulated binary lacks what its
+// target's row lacks and what its emulator does.
 func Lacks(p *Peer) (where, why string) {
 	if name := os.Getenv(EmulatedEnv); name != "" {
-		if t, ok := target.Lookup(name); ok {
-			return t.String() + " under " + t.Emulator.Runner[0], t.Emulator.Lacks[p.Name]
+		if t, ok := target.Lookup(name); ok && len(t.Emulator.Runner) > 0 {
+			where = t.String() + " under " + t.Emulator.Runner[0]
+			if why = t.Emulator.Lacks[p.Name]; why == "" {
+				why = t.Lacks[p.Name]
+			}
+			return where, why
 		}
 	}
 	t, err := target.Host()
@@ -206,9 +211,9 @@ func lookPath(name string) func() (string, error) {
 // pythons are the interpreters tried for h11, in order: the first that
 // imports it wins (a pyenv or Homebrew python3 may lack what Debian's has).
 func pythons() []string {
-	names := []string{"python3", "python"}
-	if runtime.GOOS != "windows" {
-		names = append(names, "/usr/bin/python3")
+	names := []string{"python3", "python", "/usr/bin/python3"}
+	if runtime.GOOS == "windows" {
+		names = []string{"python", "py", "python3"} // python3 may be the Store's stub
 	}
 	var out, seen []string
 	for _, name := range names {

@@ -10,10 +10,10 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/build/target"
 )
 
-// LuaJIT builds a luajit for each selected target whose row names LuaJIT's
-// TARGET_SYS (Windows, which has no LuaJIT package) into
-// out/luajit/<os>_<arch>/: CI's build job hands it to that target's native
-// test leg, which puts it on PATH. Other targets' legs install their OS's.
+// LuaJIT builds a luajit for each selected target whose OS packages none
+// (its row's LuaJIT: Windows) into out/luajit/<os>_<arch>/: CI's build job
+// hands it to that target's native test leg, which puts it on PATH. Other
+// targets' legs install their OS's.
 type LuaJIT struct{}
 
 func (LuaJIT) String() string { return "luajit" }
@@ -23,7 +23,7 @@ func (LuaJIT) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	for _, t := range s.Targets {
-		if t.Emulator.LuaJIT == "" {
+		if t.LuaJIT == "" {
 			fmt.Fprintf(s.Out, "luajit %s: its OS packages LuaJIT; nothing to build\n", t)
 			continue
 		}

@@ -36,7 +36,7 @@ import (
 	"github.com/mongoose-ffi/mongoose-ffi/openssl"
 )
 
-// Stages is the order of work. The build stages (up to Library) make the
+// Stages is the order of work. The build stages (up to Build) make the
 // libraries; the ones after them use what the build made.
 var Stages = []Stage{
 	Preflight{},    // a release only: snapshot or publish, refused before any work
@@ -88,7 +88,7 @@ func Plan(stage Stage) []Stage {
 	return plan
 }
 
-// buildStages are the stages that make a library: Sources up to Library.
+// buildStages are the stages that make a library: Sources up to Build.
 var buildStages = Stages[slices.Index(Stages, Stage(Sources{})) : slices.Index(Stages, Stage(Build{}))+1]
 
 // Stage is one step of the pipeline.
@@ -109,7 +109,7 @@ const OutDir = "out"
 type State struct {
 	Config  *config.Config  // read once, before any stage
 	Out     io.Writer       // every stage's progress (Config.Out)
-	OutDir  string          // where Library installs
+	OutDir  string          // where Build installs
 	Targets []target.Target // what the build stages work on: Config.Targets, or one stage's own
 
 	MongoosePin, OpenSSLPin *source.Pin // Sources
@@ -117,7 +117,7 @@ type State struct {
 	Zig                     *zig.Zig    // Zig
 
 	OpenSSL   map[target.Target]openssl.Result   // OpenSSL
-	Libraries map[target.Target]mongoose.Library // Library, or Prebuilt
+	Libraries map[target.Target]mongoose.Library // Build, or Prebuilt
 	Prebuilt  PrebuiltState                      // Prebuilt: whether out/'s libraries are tested as they are
 
 	Release *ReleasePlan // Preflight

@@ -206,3 +206,21 @@ func TestMageTargetsRunStages(t *testing.T) {
 		}
 	}
 }
+
+// TestCrossTargetsLeaveOutTheHost: a row with an emulator is tested under
+// it only from another host; on its own (an arm64 runner) the native run
+// tests it.
+func TestCrossTargetsLeaveOutTheHost(t *testing.T) {
+	host, err := target.Host()
+	if err != nil {
+		t.Skip(err)
+	}
+	facts := *host.Facts
+	facts.Emulator = target.Emulator{Runner: []string{"emu"}}
+	emulatedHost := host
+	emulatedHost.Facts = &facts
+	// The host's row, given an emulator, and selected.
+	if got := crossTargets(io.Discard, []target.Target{emulatedHost}, []target.Target{emulatedHost}); len(got) != 0 {
+		t.Errorf("crossTargets = %v; the host's own row must not be emulated", got)
+	}
+}

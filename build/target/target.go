@@ -50,6 +50,9 @@ type Facts struct {
 	// Lacks names the test peers (build/peer) the target cannot have natively,
 	// and why: tests that need one report it as not available, not as a skip.
 	Lacks map[string]string
+	// LuaJIT is LuaJIT's TARGET_SYS when the target's OS packages no LuaJIT:
+	// the kit builds one for its native tests (build/pipeline's LuaJIT stage).
+	LuaJIT string
 }
 
 // ArchiveExt is the extension of the target's release archive.
@@ -78,7 +81,8 @@ type Emulator struct {
 	// emulated Lua tests: an emulated test can start it (Wine can;
 	// qemu-user without binfmt_misc cannot). "": no Lua tests there.
 	LuaJIT string
-	// Lacks names the test peers the emulated tests cannot have, and why.
+	// Lacks names the test peers the emulated tests cannot have, and why,
+	// beyond what the target's row lacks.
 	Lacks map[string]string
 }
 
@@ -153,8 +157,7 @@ var (
 		Env:     []string{"WINEDEBUG=-all"},
 		Path:    WinePath,
 		LuaJIT:  "Windows",
-		Lacks: map[string]string{"curl": wineOnly, "openssl": wineOnly, "h11": wineOnly, "git": wineOnly,
-			"luv": windowsNoLuv, "valgrind": linuxOnly}}
+		Lacks:   map[string]string{"curl": wineOnly, "openssl": wineOnly, "h11": wineOnly, "git": wineOnly}}
 )
 
 // Why a target or emulator lacks a test peer.
@@ -184,7 +187,7 @@ var all = []Target{
 		Facts: &Facts{ObjArch: "arm64", Configure: noUnwind, ProbeCC: probeELF, Imports: linuxImports, Emulator: qemuARM64}},
 	{OS: "windows", Arch: "amd64", Zig: "x86_64-windows-gnu", OpenSSL: "mingw64", Library: "mongoose.dll", Format: PE,
 		Facts: &Facts{ObjArch: "x86-64", NoAVX512: avx512Free, ProbeCC: probeOther, Defines: windowsDefines, Imports: windowsImports, Emulator: wine,
-			Exe: ".exe", Archive: "zip", Lacks: windowsLacks}},
+			Exe: ".exe", Archive: "zip", Lacks: windowsLacks, LuaJIT: "Windows"}},
 	{OS: "darwin", Arch: "amd64", Zig: "x86_64-macos.11.0", OpenSSL: "darwin64-x86_64-cc", Library: "mongoose.dylib", Format: MachO,
 		Facts: &Facts{ObjArch: "x86-64", Configure: noUnwind, NoAVX512: avx512Free, ProbeCC: probeOther, Imports: darwinImports, Lacks: darwinLacks}},
 	{OS: "darwin", Arch: "arm64", Zig: "aarch64-macos.11.0", OpenSSL: "darwin64-arm64-cc", Library: "mongoose.dylib", Format: MachO,

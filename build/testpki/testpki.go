@@ -29,7 +29,7 @@ type Leaf struct {
 	Usage     []x509.ExtKeyUsage
 	NotBefore time.Time // zero: an hour ago
 	NotAfter  time.Time // zero: in a day
-	Serial    int64     // zero: the time in nanoseconds
+	Serial    int64     // zero: a random 128-bit one
 }
 
 // Localhost is a leaf for 127.0.0.1 and localhost with the given uses.
@@ -76,7 +76,10 @@ func leafCert(l Leaf, ca *CA) (certPEM, keyPEM []byte, err error) {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(l.Serial), NotBefore: l.NotBefore, NotAfter: l.NotAfter,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: l.Usage}
 	if l.Serial == 0 {
-		tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+		// Random, as RFC 5280 wants: two leaves issued at once stay distinct.
+		if tmpl.SerialNumber, err = rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128)); err != nil {
+			return nil, nil, err
+		}
 	}
 	if tmpl.NotBefore.IsZero() {
 		tmpl.NotBefore = time.Now().Add(-time.Hour)
