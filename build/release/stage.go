@@ -189,10 +189,11 @@ func fromTarGz(archive, name string) ([]byte, error) {
 // errFound ends a source.EachTarGz walk early.
 var errFound = errors.New("found")
 
-// readme is the archive's README for a version. A snapshot has no binding
-// tag of its own: it points at the newest binding.
+// readme is the archive's README for a version. The binding's tag is
+// binding/vX.Y.Z, which the go command names by its version alone (@vX.Y.Z).
+// A snapshot has no binding tag of its own: it points at the newest binding.
 func readme(version string) string {
-	ref := "binding/v" + version
+	ref := "v" + version
 	if strings.Contains(version, "SNAPSHOT") {
 		ref = "latest"
 	}
