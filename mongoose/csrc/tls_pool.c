@@ -88,7 +88,9 @@ int ffi_tls_send_out(struct mg_tls *t, MG_SOCKET_TYPE fd) {
       return -1;
     }
   }
-  memmove(t->out, t->out + off, t->out_len - off);
+  // Only what is left moves: after an empty flight t->out is NULL, and a
+  // memmove from NULL is undefined even for 0 bytes.
+  if (off > 0 && off < t->out_len) memmove(t->out, t->out + off, t->out_len - off);
   t->out_len -= off;
   return t->out_len == 0;
 }
