@@ -81,12 +81,12 @@ func TestCheckVerifiesTheLibrary(t *testing.T) {
 func TestDecide(t *testing.T) {
 	empty := t.TempDir()
 	full := writeLib(t, manifestFor(pins()), []byte("lib"))
-	found := func(string) (string, error) { return "/usr/bin/x", nil }
+	found := func(string) (string, error) { return filepath.Join("bin", "x"), nil }
 	missing := func(name string) (string, error) {
 		if name == "perl" {
 			return "", errors.New("not found")
 		}
-		return "/usr/bin/" + name, nil
+		return filepath.Join("bin", name), nil
 	}
 	for _, c := range []struct {
 		name, env, dir string
