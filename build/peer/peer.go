@@ -28,7 +28,7 @@ const (
 	// it and reads the file for its summary.
 	LogEnv = "MONGOOSE_FFI_SKIP_LOG"
 	// EmulatedEnv names the target an emulated test binary runs as (set by
-	// build/testrun): its Emulator's Lacks apply, not the row's.
+	// build/testrun): its Emulator's Lacks apply as well as the row's.
 	EmulatedEnv = "MONGOOSE_FFI_TEST_EMULATED"
 	// LuaJITEnv names the luajit to use instead of the one on PATH (the
 	// kit's cross-built one in the Wine leg).
